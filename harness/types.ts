@@ -1,0 +1,102 @@
+// Types that cross module boundaries. Everything here is data: no module that
+// exports one of these interfaces starts a process or touches the filesystem.
+import type { z } from 'zod';
+
+export type Better = 'higher' | 'lower';
+
+/** One number a workload produced, with its unit and direction. */
+export interface Metric {
+  name: string; // e.g. "throughput", "elapsed", "nsPerCall"
+  value: number;
+  unit: string; // e.g. "MB/s", "s", "ns"
+  better: Better;
+}
+
+/** Facts about the guest a workload or tracer may need to build its commands. */
+export interface GuestContext {
+  cpus: number;
+  /** fresh scratch filesystem mounted for this boot (never the root disk, never 9p) */
+  scratchDir: string;
+  /** kind of scratch filesystem, recorded in the manifest: "ext4 on virtio disk" or "tmpfs" */
+  scratchKind: string;
+  /** directory on tmpfs for tracers that stream their trace (not the filesystem being measured) */
+  traceDir: string;
+}
+
+/**
+ * A workload: what to run in the guest and how to read what it printed.
+ * The guest only runs `run` and saves stdout/stderr/exit status; `parse` runs on the host.
+ */
+export interface Workload<P = any> {
+  name: string;
+  description: string;
+  params: z.ZodType<P>;
+  /** shell lines run once per boot before the first iteration (e.g. start tbench_srv) */
+  setup?(p: P, ctx: GuestContext): string[];
+  /** shell lines of one measured iteration; stdout is what `parse` reads */
+  run(p: P, ctx: GuestContext): string[];
+  /** shell lines run once per boot after the last iteration (e.g. stop tbench_srv) */
+  teardown?(p: P, ctx: GuestContext): string[];
+  /** shell lines whose stdout records the workload's version (saved once per boot) */
+  versionCommands?(p: P): string[];
+  /** raw stdout -> metrics; throws ParseError naming the offending line when it cannot */
+  parse(raw: string): Metric[];
+  /** the metric slowdown is computed on (MB/s for dbench, elapsed for kernbench ...) */
+  primaryMetric: string;
+  /** the metrics this workload declares, so reports know units before seeing data */
+  metrics: Record<string, { unit: string; better: Better }>;
+}
+
+/** A tracer's own count of what it recorded during one measured iteration. */
+export interface TraceStats {
+  /** events the tracer produced (recorded, overwritten or lost) */
+  events: number;
+  /** bytes the tracer wrote into its buffers/trace; see `bytesMethod` */
+  bytes: number;
+  /** events lost because buffers were full in a mode that should keep everything */
+  lost: number;
+  /** events overwritten by a flight-recorder buffer: the design working, not loss */
+  overwritten: number;
+  /** how `bytes` and `events` were obtained, shown in reports (e.g. "per_cpu stats") */
+  method: string;
+  /** per-event-type counts when the tracer can give them */
+  perEvent?: Record<string, number>;
+  details?: Record<string, unknown>;
+}
+
+/** Tracer-native event names for one logical event of the pinned set. */
+export interface ResolvedEvent {
+  logical: string;
+  native: string[];
+  /** an optional filter expression in the tracer's own syntax */
+  filter?: string;
+}
+
+/**
+ * A tracer driver returns shell fragments and parses raw output; it runs nothing.
+ * The guest job runs: version -> setup -> verify -> (start -> workload -> stop -> collect)* -> teardown.
+ * Each fragment's stdout is saved under the boot's raw directory with the fragment's name.
+ */
+export interface TracerDriver<O = any> {
+  name: string;
+  options: z.ZodType<O>;
+  /** extra kernel command line words (e.g. trace_buf_size) */
+  kernelCmdline?(o: O): string[];
+  /** shell lines printing version information */
+  versionCommands(o: O): string[];
+  parseVersion(raw: string): Record<string, string>;
+  /** arm the pinned set (not yet recording) */
+  setup(events: ResolvedEvent[], o: O, ctx: GuestContext): string[];
+  /** print the armed set as the tracer itself reports it */
+  armedCommands(o: O): string[];
+  /** raw output of armedCommands -> native event names actually armed */
+  parseArmed(raw: string): string[];
+  start(o: O, ctx: GuestContext): string[];
+  stop(o: O, ctx: GuestContext): string[];
+  /** print the statistics of the iteration just stopped */
+  collect(o: O, ctx: GuestContext): string[];
+  parseStats(raw: string, o: O): TraceStats;
+  teardown?(o: O, ctx: GuestContext): string[];
+  /** options worth recording in the manifest in readable form (mode, buffer sizes ...) */
+  describe(o: O): Record<string, unknown>;
+}
