@@ -1,0 +1,36 @@
+// Outlier flags by the modified z-score. Outliers are flagged and shown, never
+// dropped: a slow iteration under a tracer may be the tracer's real cost.
+import { median } from 'simple-statistics';
+
+/**
+ * Iglewicz & Hoaglin, "How to Detect and Handle Outliers" (ASQC Basic
+ * References in Quality Control, vol. 16, 1993): M_i = 0.6745 (x_i - median) / MAD,
+ * and |M_i| > 3.5 is a potential outlier. 0.6745 is the 0.75 quantile of the
+ * standard normal, which makes MAD a consistent estimator of sigma. hyperfine's
+ * outlier_detection.rs uses the same score and threshold.
+ */
+export const MODIFIED_Z_THRESHOLD = 3.5;
+const NORMAL_Q75 = 0.6745;
+/**
+ * When more than half the values are equal, MAD is 0 and M is undefined. Then
+ * use the mean absolute deviation scaled by sqrt(pi/2) = 1.253314, the
+ * consistency constant of the mean absolute deviation for a normal sample
+ * (the fallback IBM documents for its modified z-score).
+ */
+const MEAN_AD_SCALE = 1.253314;
+
+export function modifiedZScores(values: number[]): number[] {
+  if (values.length < 3) return values.map(() => 0); // no centre to stand out from
+  const med = median(values);
+  const dev = values.map((v) => Math.abs(v - med));
+  const mad = median(dev);
+  if (mad > 0) return values.map((v) => (NORMAL_Q75 * (v - med)) / mad);
+  const meanAd = dev.reduce((a, b) => a + b, 0) / values.length;
+  if (meanAd === 0) return values.map(() => 0); // zero spread: nothing is an outlier
+  return values.map((v) => (v - med) / (MEAN_AD_SCALE * meanAd));
+}
+
+/** indices of values whose |modified z| exceeds the threshold */
+export function madOutliers(values: number[], threshold = MODIFIED_Z_THRESHOLD): number[] {
+  return modifiedZScores(values).flatMap((z, i) => (Math.abs(z) > threshold ? [i] : []));
+}

@@ -1,0 +1,212 @@
+// Statistics against known values. References: R's documented `sleep` example
+// (t.test / wilcox.test), recomputed with scipy 1.17 (ttest_ind equal_var=False,
+// mannwhitneyu asymptotic with continuity), closed forms, and the seed thread.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { mulberry32 } from '../harness/stats/random.js';
+import { bootstrapSlowdownCI, centre, slowdown } from '../harness/stats/slowdown.js';
+import { incompleteBeta, studentTTwoSidedP, welchTTest } from '../harness/stats/welch.js';
+import { mannWhitneyU } from '../harness/stats/mann-whitney.js';
+import { madOutliers, modifiedZScores } from '../harness/stats/mad.js';
+import { readResultSet } from '../harness/store/store.js';
+import { summarize } from '../harness/stats/summary.js';
+import { adaptiveDecision } from '../harness/stats/adaptive.js';
+
+const close = (a: number, b: number, tol: number, what = '') =>
+  assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b} (tol ${tol})`);
+
+// R: t.test(extra ~ group, data = sleep)
+const sleep1 = [0.7, -1.6, -0.2, -1.2, -0.1, 3.4, 3.7, 0.8, 0.0, 2.0];
+const sleep2 = [1.9, 0.8, 1.1, 0.1, -0.1, 4.4, 5.5, 1.6, 4.6, 3.4];
+
+describe('mulberry32', () => {
+  it('is reproducible and in [0,1)', () => {
+    const a = mulberry32(42);
+    const b = mulberry32(42);
+    for (let i = 0; i < 1000; i++) {
+      const x = a();
+      assert.equal(x, b());
+      assert.ok(x >= 0 && x < 1);
+    }
+    assert.notEqual(mulberry32(1)(), mulberry32(2)());
+  });
+});
+
+describe('slowdown', () => {
+  it('reproduces the seed thread percentages', () => {
+    close(slowdown(1361, 1193, 'higher'), 0.1234, 1e-4, 'dbench');
+    close(slowdown(2074, 997, 'higher'), 0.5193, 1e-4, 'tbench 0.106');
+    close(slowdown(2074, 1275, 'higher'), 0.3852, 1e-4, 'tbench 0.107');
+    close(slowdown(2074, 1335, 'higher'), 0.3563, 1e-4, 'tbench 0.108');
+    close(slowdown(48.238, 50.226, 'lower'), 0.0412, 1e-4, 'kernbench');
+  });
+  it('is negative when the tracer is faster, NaN on a zero baseline', () => {
+    assert.ok(slowdown(100, 110, 'higher') < 0);
+    assert.ok(slowdown(10, 9, 'lower') < 0);
+    assert.ok(Number.isNaN(slowdown(0, 1, 'lower')));
+  });
+  it('centre: harmonic for rates, arithmetic for times, n=1 is the value', () => {
+    close(centre([1, 2, 4], 'rate'), 3 / (1 + 0.5 + 0.25), 1e-12);
+    close(centre([1, 2, 4], 'time'), 7 / 3, 1e-12);
+    assert.equal(centre([5], 'rate'), 5);
+    assert.equal(centre([0, 10], 'rate'), 5); // no harmonic mean with a 0 rate
+  });
+});
+
+describe('bootstrapSlowdownCI', () => {
+  const base = [279, 221, 226, 250, 262];
+  const traced = [200, 190, 215, 205, 198];
+  it('is reproducible with a seed and brackets the point', () => {
+    const a = bootstrapSlowdownCI(base, traced, 'higher', { seed: 7, iterations: 2000 });
+    const b = bootstrapSlowdownCI(base, traced, 'higher', { seed: 7, iterations: 2000 });
+    assert.deepEqual(a, b);
+    assert.ok(a.lo !== null && a.hi !== null);
+    assert.ok(a.lo! <= a.point && a.point <= a.hi!, JSON.stringify(a));
+    const c = bootstrapSlowdownCI(base, traced, 'higher', { seed: 8, iterations: 2000 });
+    assert.notDeepEqual(a, c);
+  });
+  it('gives no interval when either n < 2', () => {
+    const r = bootstrapSlowdownCI([1361], [1193], 'higher');
+    close(r.point, 0.1234, 1e-4);
+    assert.equal(r.lo, null);
+    assert.equal(r.hi, null);
+  });
+  it('zero spread gives a zero-width interval at the point', () => {
+    const r = bootstrapSlowdownCI([10, 10, 10], [11, 11], 'lower', { iterations: 100 });
+    close(r.point, 0.1, 1e-12);
+    close(r.lo!, 0.1, 1e-12);
+    close(r.hi!, 0.1, 1e-12);
+  });
+});
+
+describe('welch', () => {
+  it('matches R/scipy on the sleep data', () => {
+    const r = welchTTest(sleep1, sleep2)!;
+    close(r.t, -1.8608134674868526, 1e-10, 't');
+    close(r.df, 17.776473516178488, 1e-9, 'df');
+    close(r.p, 0.0793941401873583, 1e-9, 'p');
+  });
+  it('matches scipy on a small unequal-variance case', () => {
+    const r = welchTTest([279, 221, 226], [300, 310, 305, 290])!;
+    close(r.t, -3.1116942208351106, 1e-10, 't');
+    close(r.df, 2.213231904847292, 1e-9, 'df');
+    close(r.p, 0.07877955378323469, 1e-9, 'p');
+  });
+  it('t CDF matches closed forms for df = 1 and 2', () => {
+    // df=1 (Cauchy): p = 1 - (2/pi) atan|t|; df=2: p = 1 - |t|/sqrt(2 + t^2)
+    for (const t of [0.1, 1, 2.5, 10]) {
+      close(studentTTwoSidedP(t, 1), 1 - (2 / Math.PI) * Math.atan(t), 1e-12, `df1 t=${t}`);
+      close(studentTTwoSidedP(t, 2), 1 - t / Math.sqrt(2 + t * t), 1e-12, `df2 t=${t}`);
+    }
+    close(incompleteBeta(0.5, 2, 2), 0.5, 1e-14); // symmetric
+  });
+  it('handles n < 2 and zero spread', () => {
+    assert.equal(welchTTest([1], [2, 3]), null);
+    assert.equal(welchTTest([5, 5], [5, 5])!.p, 1);
+    assert.equal(welchTTest([5, 5], [6, 6])!.p, 0);
+  });
+});
+
+describe('mann-whitney', () => {
+  it('exact p on small samples without ties', () => {
+    const r = mannWhitneyU([1, 2, 3], [4, 5, 6])!;
+    assert.equal(r.method, 'exact');
+    assert.equal(r.u, 0);
+    close(r.p, 0.1, 1e-12); // 2 / C(6,3)
+    close(mannWhitneyU([1, 2, 3, 4], [5, 6, 7, 8])!.p, 2 / 70, 1e-12);
+    const s = mannWhitneyU([1.1, 2.3, 3.7, 5.2, 8.1], [2.9, 4.4, 6.6, 7.0, 9.9, 10.5])!;
+    assert.equal(s.u, 7);
+    close(s.p, 0.17748917748917747, 1e-12); // scipy method='exact'
+  });
+  it('normal approximation with ties matches R wilcox.test on sleep', () => {
+    const r = mannWhitneyU(sleep1, sleep2)!;
+    assert.equal(r.method, 'normal');
+    assert.equal(r.u, 25.5);
+    close(r.p, 0.06932757543362658, 1e-6);
+  });
+  it('all equal gives p = 1', () => {
+    assert.equal(mannWhitneyU([3, 3], [3, 3])!.p, 1);
+  });
+});
+
+describe('mad outliers', () => {
+  it('flags by Iglewicz & Hoaglin modified z > 3.5', () => {
+    assert.deepEqual(madOutliers([10, 11, 10.5, 9.8, 10.2, 30]), [5]);
+    assert.deepEqual(madOutliers([10, 11, 10.5, 9.8, 10.2]), []);
+  });
+  it('zero MAD falls back to mean absolute deviation; zero spread flags none', () => {
+    assert.deepEqual(madOutliers([10, 10, 10, 10, 50]), [4]);
+    assert.deepEqual(madOutliers([7, 7, 7]), []);
+    assert.deepEqual(modifiedZScores([1, 2]), [0, 0]);
+  });
+});
+
+const FIXTURE = new URL('./fixtures/results/tcg-mixed/', import.meta.url).pathname;
+
+describe('summarize', () => {
+  const s = summarize(readResultSet(FIXTURE));
+  const cell = (k: string) => s.cells.find((c) => c.key === k)!;
+  it('builds cells with centres, spread and comparisons', () => {
+    assert.equal(s.emulated, true);
+    assert.deepEqual(s.configs, ['vanilla', 'ftrace', 'lttng', 'ktrace']);
+    const v = cell('debian-6.12/vanilla/dbench/throughput');
+    assert.equal(v.n, 6); // 3 boots x 2 measured iterations; warm-ups excluded
+    assert.equal(v.warmupExcluded, 3);
+    assert.equal(v.kind, 'rate');
+    assert.equal(v.vsBaseline, null);
+    const f = cell('debian-6.12/ftrace/dbench/throughput');
+    assert.ok(f.vsBaseline!.slowdown.point > 0.1);
+    assert.ok(f.vsBaseline!.slowdown.lo! < f.vsBaseline!.slowdown.point);
+    assert.equal(f.vsBaseline!.significant, true);
+  });
+  it('flags lost events, failed samples, warm-up and keeps n=1 without interval', () => {
+    const f = cell('debian-6.12/ftrace/dbench/throughput');
+    assert.ok(f.flags.some((x) => x.kind === 'lost-events' && x.lost === 5123));
+    assert.ok(f.flags.some((x) => x.kind === 'warmup' && x.boot === 2));
+    assert.equal(f.trace!.lost, 5123);
+    const l = cell('debian-6.12/lttng/dbench/throughput');
+    assert.equal(l.failed, 1);
+    assert.equal(l.n, 5);
+    assert.equal(s.failedSamples.length, 1);
+    const k = cell('debian-6.12/ktrace/kernbench/elapsed');
+    assert.equal(k.n, 1);
+    assert.equal(k.stddev, null);
+    assert.equal(k.vsBaseline!.slowdown.lo, null);
+    assert.equal(k.vsBaseline!.mannWhitney, null);
+  });
+  it('computes trace volume and per-event cost', () => {
+    const f = cell('debian-6.12/ftrace/dbench/throughput');
+    close(f.trace!.traceMBps!, 40, 1e-9);
+    close(f.trace!.bytesPerEvent!, 40, 0.01);
+    const pe = s.perEventCost.find((p) => p.config === 'ftrace')!;
+    assert.equal(pe.eventsPerCall, 2);
+    close(pe.nsPerEvent!, (pe.nsPerCallTraced - pe.nsPerCallVanilla) / 2, 1e-9);
+  });
+  it('is deterministic', () => {
+    assert.deepEqual(summarize(readResultSet(FIXTURE)), s);
+  });
+});
+
+describe('adaptiveDecision', () => {
+  const s = summarize(readResultSet(FIXTURE));
+  const base = { maxRounds: 10, maxSeconds: 10_000, roundsDone: 3, elapsedS: 3000 };
+  it('asks for more while intervals are wide and caps allow', () => {
+    const d = adaptiveDecision(s, { ...base, targetHalfWidth: 0.001 });
+    assert.equal(d.more, true);
+    assert.ok(d.cells.every((c) => c.reason === 'needs-more'));
+  });
+  it('stops when every interval is narrow enough', () => {
+    const d = adaptiveDecision(s, { ...base, targetHalfWidth: 0.5 });
+    const k = d.cells.find((c) => c.key.includes('kernbench'))!;
+    assert.equal(k.reason, 'needs-more'); // n = 1 has no interval
+    const narrow = adaptiveDecision(s, { ...base, targetHalfWidth: 0.5, roundsDone: 10 });
+    assert.equal(narrow.more, false);
+    assert.equal(narrow.cells.find((c) => c.key.includes('kernbench'))!.reason, 'max-rounds');
+    assert.equal(narrow.cells.find((c) => c.key.includes('ftrace/dbench'))!.reason, 'ci-narrow-enough');
+  });
+  it('holds the time budget for the next round', () => {
+    const d = adaptiveDecision(s, { ...base, targetHalfWidth: 0.001, elapsedS: 7600 }); // 2533 s/round
+    assert.equal(d.more, false);
+    assert.ok(d.cells.every((c) => c.reason === 'time-budget'));
+  });
+});
