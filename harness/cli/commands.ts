@@ -1,4 +1,13 @@
 // The subcommand registry: one line per command module (each a yargs CommandModule).
 import type { CommandModule } from 'yargs';
+import { benchCommand } from './bench.js';
+import { doctorCommand } from './doctor.js';
+import { imageCommand } from './image.js';
+import { parseCommand } from './parse.js';
 
-export const commands: CommandModule<any, any>[] = [];
+export const commands: CommandModule<any, any>[] = [
+  benchCommand,
+  imageCommand,
+  doctorCommand,
+  parseCommand,
+];

@@ -56,6 +56,7 @@ export const defaultRecipe: ImageRecipe = {
     'e2fsprogs',
     'procps',
     'util-linux',
+    'iproute2',
     'xz-utils',
     'zstd',
   ],
@@ -65,6 +66,6 @@ export const defaultRecipe: ImageRecipe = {
     { name: 'lttng-modules', dir: 'harness/tracers/lttng', script: 'build-in-image.sh' },
     { name: 'ktrace', dir: 'ktrace', script: 'build-in-image.sh' },
   ],
-  mountPoints: ['/tb', '/scratch', '/tb-trace'],
+  mountPoints: ['/tb', '/scratch', '/tb-trace', '/var/lib/lttng'],
   sizeGiB: 6,
 };

@@ -1,0 +1,35 @@
+#!/usr/bin/env node
+// The only top-level try/catch: a TracebenchError prints `error:` and `hint:` and
+// exits with its code; anything else is our bug and keeps its stack.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from '../harness/cli/commands.js';
+import { ExitCode, TracebenchError } from '../harness/errors.js';
+
+async function main(): Promise<void> {
+  await yargs(hideBin(process.argv))
+    .scriptName('tracebench')
+    .usage('$0 <command> [options]\n\nHow much does a kernel tracer slow a real workload down, and how much trace does it write?')
+    .command(commands)
+    .demandCommand(1, 'name a command: bench, image, doctor, parse, report, import, compare, publish')
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100))
+    .fail((msg, err) => {
+      if (err) throw err;
+      throw new TracebenchError({ message: msg, hint: 'see `tracebench --help`', exitCode: ExitCode.usage });
+    })
+    .parseAsync();
+}
+
+main().catch((e: unknown) => {
+  if (e instanceof TracebenchError) {
+    process.stderr.write(`error: ${e.message}\n`);
+    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
+    process.exit(e.exitCode);
+  }
+  process.stderr.write(`internal error (a tracebench bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
+  process.exit(ExitCode.failure);
+});

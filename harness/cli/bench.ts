@@ -1,0 +1,223 @@
+// tracebench bench [--suite quick|standard|FILE] [--out DIR] [--dry-run] [--show-command] [--resume]
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve, dirname } from 'node:path';
+import type { CommandModule } from 'yargs';
+import { loadSuite, resolveEvents, type Suite } from '../config.js';
+import { ExitCode, TracebenchError } from '../errors.js';
+import { expectedNative } from '../armed.js';
+import { hostChecks } from '../doctor.js';
+import { guestContext } from '../job.js';
+import { hostInfo, makeScratch, probeKvm, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
+import { QemuMachine } from '../machines/qemu.js';
+import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
+import { plan, planRounds, type Boot } from '../plan.js';
+import { PROJECT_ROOT } from '../paths.js';
+import { runBoots, type RunEvent } from '../run.js';
+import { appendSample, readResultSet, readManifest, writeManifest } from '../store/store.js';
+import { FORMAT_VERSION, type Manifest } from '../store/schema.js';
+import { tracers } from '../tracers/index.js';
+import type { TracerDriver } from '../types.js';
+import { toolVersion } from '../version.js';
+import { buildReport } from '../report/index.js';
+import { summarize } from '../stats/summary.js';
+import { adaptiveDecision } from '../stats/adaptive.js';
+import { requireChecks } from './doctor.js';
+import { ensureImage } from './image.js';
+
+const say = (s: string) => process.stderr.write(s + '\n');
+
+function runIdFor(suite: Suite): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+  return `${t}-${suite.name}`;
+}
+
+function describePlan(suite: Suite, boots: Boot[]): string {
+  const lines = [`suite ${suite.name} (${suite.file}): ${boots.length} boots, ${suite.rounds} rounds interleaved`];
+  for (const b of boots) {
+    const wl = b.workloads.map((w) => `${w.name}${JSON.stringify(w.params)} x${w.warmup}+${w.iterations}`).join(', ');
+    lines.push(`  ${b.id}: kernel ${b.kernel.name}, config ${b.config.name} (${b.config.tracer}); ${wl}`);
+  }
+  return lines.join('\n');
+}
+
+function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, image: Awaited<ReturnType<typeof ensureImage>>): Manifest {
+  const ctx = guestContext(suite.machine.cpus);
+  const tool = toolVersion();
+  return {
+    formatVersion: FORMAT_VERSION,
+    runId,
+    tool: { name: 'tracebench', version: tool.version, gitSha: tool.gitSha },
+    suite: { name: suite.name, file: suite.file, definition: { ...suite, kernels: suite.kernels.map((k) => k.name), configs: suite.configs.map((c) => c.name), instrumentation: suite.instrumentation.name } },
+    source: 'bench',
+    host,
+    accelerator: accel.accel,
+    machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
+    kernels: suite.kernels.map((k) => ({ name: k.name, release: image.kernelRelease, source: `${k.source}:${k.package} ${image.packages[k.package] ?? ''}`.trim(), configHash: image.kernelConfigHash, identity: `${image.kernelRelease}@${image.kernelConfigHash.slice(0, 12)}` })),
+    image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
+    instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
+    tracers: suite.configs.map((c) => {
+      const driver = (tracers as Record<string, TracerDriver>)[c.tracer];
+      return {
+        config: c.name,
+        tracer: c.tracer,
+        options: driver ? { ...c.options, ...driver.describe(c.options) } : {},
+        pinned: driver ? expectedNative(resolveEvents(suite.instrumentation, c.tracer)) : [],
+      };
+    }),
+    workloads: suite.workloads.map((w) => ({ name: w.name, params: { ...w.params, iterations: w.iterations, warmup: w.warmup } })),
+    scratch: ctx.scratchKind,
+    startedAt: new Date().toISOString(),
+    boots: [],
+    axes: {
+      kernel: `${image.kernelRelease}@${image.kernelConfigHash.slice(0, 12)}`,
+      ...(image.steps['lttng-modules']?.version ? { 'lttng-modules': `${image.steps['lttng-modules'].version}@${image.steps['lttng-modules'].srcHash ?? ''}` } : {}),
+      ...(image.steps.ktrace?.version ? { ktrace: `${image.steps.ktrace.version}@${image.steps.ktrace.srcHash ?? ''}` } : {}),
+    },
+    notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [],
+  };
+}
+
+function progress(e: RunEvent): void {
+  const at = (s: number) => `${s.toFixed(0).padStart(4)}s`;
+  if (e.kind === 'boot-start') say(`[${e.boot.index}/${e.total}] ${e.boot.id}: booting`);
+  else if (e.kind === 'mark' && (e.text.startsWith('workload') || e.text.startsWith('init-up') || e.text.startsWith('job-'))) say(`[${e.boot.index}] ${at(e.atS)} ${e.text}`);
+  else if (e.kind === 'armed') say(`[${e.boot.index}] ${e.message}${e.ok ? '' : ' -> REFUSED'}`);
+  else if (e.kind === 'boot-end') {
+    const ok = e.samples.filter((s) => s.status === 'ok' && !s.warmup).length;
+    const failed = e.samples.filter((s) => s.status === 'failed');
+    say(`[${e.boot.index}] ${e.record.status} in ${e.record.wallS.toFixed(0)} s; ${ok} measured samples${failed.length ? `, ${failed.length} FAILED: ${failed[0].error?.split('\n')[0]}` : ''}`);
+    if (e.record.status !== 'finished') say(`[${e.boot.index}] ${e.record.message}`);
+  }
+}
+
+export interface BenchOptions {
+  suite: string;
+  out?: string;
+  reports?: string;
+  resume?: boolean;
+  mirror?: string;
+  accel?: 'auto' | 'kvm' | 'tcg';
+  quiet?: boolean;
+}
+
+export interface BenchResult {
+  outDir: string;
+  reportDir: string;
+  manifest: Manifest;
+  text: string;
+  files: string[];
+}
+
+/** The main job, callable from tests as well as the CLI. */
+export async function bench(o: BenchOptions): Promise<BenchResult> {
+  const suite = loadSuite(o.suite);
+  requireChecks(hostChecks());
+  const image = await ensureImage({ mirror: o.mirror });
+  const host = await hostInfo();
+  const wanted = o.accel ?? suite.machine.accel;
+  const outDir = resolve(o.out ?? join(PROJECT_ROOT, 'results', runIdFor(suite)));
+  let manifest: Manifest;
+  let accel: AccelChoice;
+  if (o.resume && existsSync(join(outDir, 'manifest.json'))) {
+    manifest = readManifest(outDir);
+    accel = { accel: manifest.accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
+    say(`resuming ${outDir}: ${manifest.boots.length} boots already recorded`);
+  } else {
+    if (existsSync(join(outDir, 'manifest.json'))) {
+      throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });
+    }
+    accel = wanted === 'auto' ? await probeKvm(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
+    if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
+    else say(`accelerator: KVM (${accel.reason})`);
+    manifest = initialManifest(suite, basename(outDir), accel, host, image);
+    mkdirSync(outDir, { recursive: true });
+    writeManifest(outDir, manifest);
+  }
+  say(`results: ${outDir}`);
+  const started = Date.now();
+  const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
+  const done = new Set(manifest.boots.map((b) => b.boot));
+  const ctx = { suite, image, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress };
+  const initial = plan(suite);
+  await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
+  // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
+  if (suite.adaptive) {
+    let rounds = suite.rounds;
+    for (;;) {
+      const d = adaptiveDecision(summarize(readResultSet(outDir)), {
+        targetHalfWidth: suite.adaptive.targetHalfWidth,
+        maxRounds: suite.adaptive.maxRounds,
+        maxSeconds: suite.adaptive.maxMinutes * 60,
+        roundsDone: rounds,
+        elapsedS: (Date.now() - started) / 1000,
+      });
+      manifest.notes = manifest.notes.filter((n) => !n.startsWith('adaptive:'));
+      manifest.notes.push(`adaptive: ${d.cells.map((c) => `${c.key}=${c.reason}`).join(', ')}`);
+      if (!d.more) break;
+      rounds++;
+      say(`adaptive: adding round ${rounds} (some slowdown intervals are wider than ±${(suite.adaptive.targetHalfWidth * 100).toFixed(1)} %)`);
+      const more = planRounds(suite, rounds, rounds, manifest.boots.length);
+      await runBoots(ctx, more.filter((b) => !done.has(b.index)), manifest.boots.length + more.length);
+    }
+  }
+  manifest.finishedAt = new Date().toISOString();
+  writeManifest(outDir, manifest);
+  const reportDir = resolve(o.reports ?? join(PROJECT_ROOT, 'reports', manifest.runId));
+  const report = await buildReport(readResultSet(outDir));
+  const files: string[] = [];
+  for (const f of report.files) {
+    const p = join(reportDir, f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.content);
+    files.push(p);
+  }
+  return { outDir, reportDir, manifest, text: report.text, files };
+}
+
+interface Args {
+  suite: string;
+  out?: string;
+  reports?: string;
+  resume: boolean;
+  'dry-run': boolean;
+  'show-command': boolean;
+  mirror?: string;
+  accel?: 'auto' | 'kvm' | 'tcg';
+}
+
+export const benchCommand: CommandModule<object, Args> = {
+  command: 'bench',
+  describe: 'boot every tracer configuration, run the suite, print the slowdown table and write the reports',
+  builder: (y) =>
+    y
+      .option('suite', { type: 'string', default: 'quick', describe: 'quick | standard | path to a suite YAML' })
+      .option('out', { type: 'string', describe: 'result directory (default results/<run-id>)' })
+      .option('reports', { type: 'string', describe: 'report directory (default reports/<run-id>)' })
+      .option('resume', { type: 'boolean', default: false, describe: 'continue an interrupted run in --out, skipping boots already recorded' })
+      .option('dry-run', { type: 'boolean', default: false, describe: 'list every boot of the plan and run nothing' })
+      .option('show-command', { type: 'boolean', default: false, describe: 'print the QEMU argv of a boot and run nothing' })
+      .option('mirror', { type: 'string', describe: 'Debian mirror for the image build (default: host apt configuration)' })
+      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, describe: 'override the suite: auto probes KVM by booting' }) as never,
+  handler: async (a) => {
+    if (a['dry-run'] || a['show-command']) {
+      const suite = loadSuite(a.suite);
+      if (a['dry-run']) process.stdout.write(describePlan(suite, plan(suite)) + '\n');
+      if (a['show-command']) {
+        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline(), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
+        process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');
+      }
+      return;
+    }
+    const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel });
+    process.stdout.write(r.text + '\n');
+    process.stdout.write(`\nresults: ${r.outDir}\nreports:\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
+    const bad = r.manifest.boots.filter((b) => b.status !== 'finished');
+    if (bad.length) {
+      throw new TracebenchError({
+        message: `${bad.length} of ${r.manifest.boots.length} boots did not finish cleanly (${bad.map((b) => `boot ${b.boot} ${b.config}: ${b.status}`).join(', ')}); their samples are recorded as failed`,
+        hint: `see the console logs under ${r.outDir}/raw/`,
+        exitCode: ExitCode.guest,
+      });
+    }
+  },
+};

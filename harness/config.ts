@@ -1,0 +1,254 @@
+// YAML -> validated, typed configuration. Everything past this file trusts the types.
+// Problems are reported all at once as `file: path: message` lines and exit code 2.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import { z } from 'zod';
+import { ExitCode, TracebenchError } from './errors.js';
+import { tracers } from './tracers/index.js';
+import { workloads } from '../workloads/index.js';
+import type { ResolvedEvent } from './types.js';
+
+import { CONFIG_ROOT } from './paths.js';
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'lower-case letters, digits, ".", "_" and "-" only');
+
+export const instrumentationSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    events: z.record(
+      z.string().regex(/^[a-z0-9_]+$/),
+      z.record(z.string(), z.array(z.string().min(1)).min(1)),
+    ),
+    /** optional per-tracer filters: { <logical>: { <tracer>: "<expr>" } } */
+    filters: z.record(z.string(), z.record(z.string(), z.string())).optional(),
+  })
+  .strict();
+export type Instrumentation = z.infer<typeof instrumentationSchema>;
+
+export const tracerConfigSchema = z
+  .object({
+    name,
+    tracer: z.string(),
+    description: z.string().optional(),
+    options: z.record(z.unknown()).default({}),
+  })
+  .strict();
+export type TracerConfig = z.infer<typeof tracerConfigSchema> & { file?: string };
+
+export const kernelConfigSchema = z.discriminatedUnion('source', [
+  z.object({ name, source: z.literal('debian-package'), package: z.string().default('linux-image-amd64') }).strict(),
+]);
+export type KernelConfig = z.infer<typeof kernelConfigSchema>;
+
+const workloadEntrySchema = z
+  .object({
+    name: z.string(),
+    params: z.record(z.unknown()).default({}),
+    /** measured iterations per boot (overrides the suite's) */
+    iterations: z.number().int().min(1).max(100).optional(),
+    /** discarded warm-up iterations per boot (overrides the suite's) */
+    warmup: z.number().int().min(0).max(10).optional(),
+  })
+  .strict();
+
+export const machineSchema = z
+  .object({
+    cpus: z.number().int().min(1).max(64).default(2),
+    memoryMiB: z.number().int().min(512).default(2048),
+    /** auto: probe KVM by booting, fall back to TCG */
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+    /** seconds one boot may take before it is killed (boot + every workload) */
+    bootTimeoutS: z.number().int().min(30).default(1200),
+    /** GiB of the fresh ext4 scratch disk each boot gets */
+    scratchGiB: z.number().int().min(1).default(8),
+  })
+  .strict();
+export type MachineConfig = z.infer<typeof machineSchema>;
+
+export const suiteSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    kernels: z.array(z.string()).min(1).default(['debian']),
+    configs: z.array(z.string()).min(1),
+    instrumentation: z.string().default('default'),
+    /** interleaving rounds: each round boots every config once (A B C D A B C D) */
+    rounds: z.number().int().min(1).max(100).default(2),
+    warmup: z.number().int().min(0).max(10).default(1),
+    iterations: z.number().int().min(1).max(100).default(1),
+    workloads: z.array(workloadEntrySchema).min(1),
+    machine: machineSchema.default({}),
+    /** adaptive sampling: add rounds until every slowdown CI is narrow enough or a cap is hit */
+    adaptive: z
+      .object({
+        targetHalfWidth: z.number().positive().max(1).default(0.05),
+        maxRounds: z.number().int().min(1).max(100).default(6),
+        maxMinutes: z.number().positive().default(60),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+export type SuiteInput = z.infer<typeof suiteSchema>;
+
+export interface WorkloadSpec {
+  name: string;
+  params: Record<string, unknown>;
+  iterations: number;
+  warmup: number;
+}
+
+export interface Suite extends Omit<SuiteInput, 'workloads' | 'kernels' | 'configs' | 'instrumentation'> {
+  file: string;
+  kernels: KernelConfig[];
+  configs: TracerConfig[];
+  instrumentation: Instrumentation;
+  workloads: WorkloadSpec[];
+}
+
+function fail(file: string, problems: string[]): never {
+  throw new TracebenchError({
+    message: `${file}: invalid configuration:\n` + problems.map((p) => `  ${p}`).join('\n'),
+    hint: 'fix the fields named above; `tracebench bench --dry-run` checks a suite without booting',
+    exitCode: ExitCode.usage,
+  });
+}
+
+function zodProblems(e: z.ZodError): string[] {
+  return e.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`);
+}
+
+function readYaml(file: string): unknown {
+  if (!existsSync(file)) {
+    throw new TracebenchError({ message: `${file}: no such file`, exitCode: ExitCode.usage });
+  }
+  try {
+    return parseYaml(readFileSync(file, 'utf8'));
+  } catch (cause) {
+    const e = cause as YAMLParseError;
+    const where = e.linePos?.[0] ? `line ${e.linePos[0].line}: ` : '';
+    throw new TracebenchError({ message: `${file}: ${where}not valid YAML: ${e.message.split('\n')[0]}`, exitCode: ExitCode.usage, cause });
+  }
+}
+
+/** Validate one YAML document against a schema; all problems at once, prefixed by the file. */
+export function validate<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>, doc: unknown): T {
+  const r = schema.safeParse(doc);
+  if (!r.success) fail(file, zodProblems(r.error));
+  return r.data;
+}
+
+export function loadYaml<T>(file: string, schema: z.ZodType<T, z.ZodTypeDef, unknown>): T {
+  return validate(file, schema, readYaml(file));
+}
+
+/** Names of the YAML files in configs/<kind>/ (without extension). */
+export function listConfigs(kind: 'suites' | 'tracers' | 'kernels' | 'instrumentation', root = CONFIG_ROOT): string[] {
+  const dir = join(root, kind);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => basename(f, '.yaml'))
+    .sort();
+}
+
+function configFile(kind: string, entry: string, root: string): string {
+  return join(root, kind, `${entry}.yaml`);
+}
+
+/** Cross-field rules, each small and named; every problem is collected. */
+function suiteRules(s: SuiteInput, root: string): string[] {
+  const problems: string[] = [];
+  s.kernels.forEach((k, i) => {
+    if (!existsSync(configFile('kernels', k, root))) problems.push(`kernels.${i}: no kernel "${k}" in configs/kernels/ (have: ${listConfigs('kernels', root).join(', ')})`);
+  });
+  s.configs.forEach((c, i) => {
+    if (!existsSync(configFile('tracers', c, root))) problems.push(`configs.${i}: no tracer configuration "${c}" in configs/tracers/ (have: ${listConfigs('tracers', root).join(', ')})`);
+  });
+  if (!s.configs.includes('vanilla')) problems.push('configs: must include "vanilla", the baseline every slowdown is measured against');
+  if (new Set(s.configs).size !== s.configs.length) problems.push('configs: a configuration is listed twice');
+  if (!existsSync(configFile('instrumentation', s.instrumentation, root))) problems.push(`instrumentation: no set "${s.instrumentation}" in configs/instrumentation/`);
+  s.workloads.forEach((w, i) => {
+    const wl = (workloads as Record<string, { params: z.ZodTypeAny }>)[w.name];
+    if (!wl) {
+      problems.push(`workloads.${i}.name: unknown workload "${w.name}" (have: ${Object.keys(workloads).join(', ')})`);
+      return;
+    }
+    const r = wl.params.safeParse(w.params);
+    if (!r.success) for (const p of zodProblems(r.error)) problems.push(`workloads.${i}.params.${p}`);
+  });
+  if (s.adaptive && s.adaptive.maxRounds < s.rounds) problems.push(`adaptive.maxRounds: ${s.adaptive.maxRounds} is below rounds (${s.rounds})`);
+  return problems;
+}
+
+export function loadTracerConfig(entry: string, root = CONFIG_ROOT): TracerConfig {
+  const file = configFile('tracers', entry, root);
+  const tc = loadYaml(file, tracerConfigSchema);
+  if (tc.name !== entry) fail(file, [`name: "${tc.name}" must match the file name "${entry}"`]);
+  if (tc.tracer !== 'none') {
+    const driver = (tracers as Record<string, { options: z.ZodTypeAny }>)[tc.tracer];
+    if (!driver) fail(file, [`tracer: unknown tracer "${tc.tracer}" (have: none, ${Object.keys(tracers).join(', ')})`]);
+    const r = driver.options.safeParse(tc.options);
+    if (!r.success) fail(file, zodProblems(r.error).map((p) => `options.${p}`));
+    tc.options = r.data as Record<string, unknown>;
+  }
+  return { ...tc, file };
+}
+
+export function loadInstrumentation(entry: string, root = CONFIG_ROOT): Instrumentation {
+  return loadYaml(configFile('instrumentation', entry, root), instrumentationSchema);
+}
+
+/** `quick`, `standard` or a path to a suite YAML file. */
+export function resolveSuitePath(suite: string, root = CONFIG_ROOT): string {
+  if (suite.endsWith('.yaml') || suite.endsWith('.yml') || suite.includes('/')) return resolve(suite);
+  const file = configFile('suites', suite, root);
+  if (!existsSync(file)) {
+    throw new TracebenchError({
+      message: `no suite "${suite}" (have: ${listConfigs('suites', root).join(', ')}, or pass a YAML file)`,
+      exitCode: ExitCode.usage,
+    });
+  }
+  return file;
+}
+
+export function loadSuite(suite: string, root = CONFIG_ROOT): Suite {
+  const file = resolveSuitePath(suite, root);
+  const input = loadYaml(file, suiteSchema);
+  const problems = suiteRules(input, root);
+  if (problems.length) fail(file, problems);
+  const configs = input.configs.map((c) => loadTracerConfig(c, root));
+  const instrumentation = loadInstrumentation(input.instrumentation, root);
+  const missing: string[] = [];
+  for (const c of configs) {
+    if (c.tracer === 'none') continue;
+    for (const [logical, names] of Object.entries(instrumentation.events)) {
+      if (!names[c.tracer]) missing.push(`instrumentation ${instrumentation.name}: event "${logical}" has no ${c.tracer} name (needed by config "${c.name}")`);
+    }
+  }
+  if (missing.length) fail(file, missing);
+  return {
+    ...input,
+    file,
+    kernels: input.kernels.map((k) => loadYaml(configFile('kernels', k, root), kernelConfigSchema)),
+    configs,
+    instrumentation,
+    workloads: input.workloads.map((w) => ({
+      name: w.name,
+      params: (workloads as Record<string, { params: z.ZodTypeAny }>)[w.name].params.parse(w.params),
+      iterations: w.iterations ?? input.iterations,
+      warmup: w.warmup ?? input.warmup,
+    })),
+  };
+}
+
+/** The pinned set in one tracer's own names. */
+export function resolveEvents(instr: Instrumentation, tracer: string): ResolvedEvent[] {
+  return Object.entries(instr.events).map(([logical, names]) => ({
+    logical,
+    native: names[tracer] ?? [],
+    filter: instr.filters?.[logical]?.[tracer],
+  }));
+}

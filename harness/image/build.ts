@@ -1,0 +1,212 @@
+// Builds the guest image (mmdebstrap -> chroot build steps -> ext4 via mke2fs -d)
+// and caches it under $XDG_CACHE_HOME/tracebench/images/<hash>, where the hash
+// covers everything that goes in. A second build with the same inputs is a no-op.
+import { createHash } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, relative } from 'node:path';
+import { execa } from 'execa';
+import { ExitCode, TracebenchError } from '../errors.js';
+import { PROJECT_ROOT } from '../paths.js';
+import { defaultRecipe, type ImageRecipe } from './recipe.js';
+
+const GUEST_INIT = join(PROJECT_ROOT, 'harness/image/guest-init.sh');
+/** bump when the build procedure changes in a way the recipe does not show */
+const BUILDER_VERSION = 1;
+
+export interface ImageInfo {
+  key: string;
+  dir: string;
+  kernel: string;
+  initrd: string;
+  root: string;
+  kernelRelease: string;
+  kernelConfigHash: string;
+  suite: string;
+  mirror: string;
+  builtAt: string;
+  buildS: number;
+  steps: Record<string, Record<string, string>>;
+  packages: Record<string, string>;
+}
+
+export function cacheRoot(): string {
+  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tracebench');
+}
+
+function hashTree(h: ReturnType<typeof createHash>, dir: string): void {
+  const walk = (d: string) => {
+    for (const name of readdirSync(d).sort()) {
+      const p = join(d, name);
+      const st = statSync(p);
+      if (st.isDirectory()) walk(p);
+      else {
+        h.update(relative(PROJECT_ROOT, p) + '\0');
+        h.update(readFileSync(p));
+        h.update('\0');
+      }
+    }
+  };
+  walk(dir);
+}
+
+/** The cache key: recipe, guest init and every file copied into the image. */
+export function imageKey(recipe: ImageRecipe = defaultRecipe): string {
+  const h = createHash('sha256');
+  h.update(JSON.stringify({ recipe, BUILDER_VERSION }));
+  h.update(readFileSync(GUEST_INIT));
+  for (const step of recipe.steps) {
+    const dir = join(PROJECT_ROOT, step.dir);
+    if (existsSync(dir)) hashTree(h, dir);
+  }
+  return h.digest('hex').slice(0, 16);
+}
+
+export function imageDir(key: string): string {
+  return join(cacheRoot(), 'images', key);
+}
+
+export function readImageInfo(key: string): ImageInfo | null {
+  const f = join(imageDir(key), 'image.json');
+  if (!existsSync(f)) return null;
+  return JSON.parse(readFileSync(f, 'utf8')) as ImageInfo;
+}
+
+function parseInfo(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** The chroot part of the build, run by mmdebstrap as a customize hook with $1 = root. */
+export function customizeScript(recipe: ImageRecipe): string {
+  const lines = [
+    'set -eu',
+    'R="$1"',
+    'KVER=$(ls "$R/lib/modules" | head -n 1)',
+    `install -m 0755 ${JSON.stringify(GUEST_INIT)} "$R/sbin/tb-init"`,
+    ...recipe.mountPoints.map((m) => `mkdir -p "$R${m}"`),
+    'mkdir -p "$R/usr/share/tracebench"',
+  ];
+  for (const step of recipe.steps) {
+    const src = join(PROJECT_ROOT, step.dir);
+    const dst = `/usr/src/tracebench/${step.dir}`;
+    lines.push(
+      `echo "tracebench-step: start ${step.name}"`,
+      `mkdir -p "$R${dst}"`,
+      `cp -a ${JSON.stringify(src)}/. "$R${dst}/"`,
+      `chroot "$R" env KVER="$KVER" TB_SRC=${dst} TB_INFO=/usr/share/tracebench/${step.name}.info sh -c 'cd "$TB_SRC" && sh ./${step.script}' ` +
+        `|| { echo "tracebench-step: failed ${step.name}"; exit 1; }`,
+      `echo "tracebench-step: done ${step.name}"`,
+    );
+  }
+  lines.push(`chroot "$R" dpkg-query -W -f '\${Package}=\${Version}\\n' > "$R/usr/share/tracebench/packages.txt"`);
+  return lines.join('\n') + '\n';
+}
+
+export interface BuildOptions {
+  recipe?: ImageRecipe;
+  mirror: string;
+  force?: boolean;
+  onProgress?: (line: string) => void;
+}
+
+export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo; reused: boolean }> {
+  const recipe = opts.recipe ?? defaultRecipe;
+  for (const step of recipe.steps) {
+    if (!existsSync(join(PROJECT_ROOT, step.dir, step.script))) {
+      throw new TracebenchError({ message: `image step "${step.name}": ${step.dir}/${step.script} is missing`, exitCode: ExitCode.host });
+    }
+  }
+  const key = imageKey(recipe);
+  const existing = readImageInfo(key);
+  if (existing && !opts.force) return { info: existing, reused: true };
+
+  const started = Date.now();
+  const final = imageDir(key);
+  const tmp = `${final}.tmp-${process.pid}`;
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp, { recursive: true });
+  const rootfs = join(tmp, 'rootfs');
+  const logPath = join(tmp, 'build.log');
+  const log = createWriteStream(logPath);
+  const hook = join(tmp, 'customize.sh');
+  writeFileSync(hook, customizeScript(recipe));
+  let failedStep: string | undefined;
+  const run = async (file: string, args: string[]) => {
+    log.write(`$ ${file} ${args.join(' ')}\n`);
+    const child = execa(file, args, { reject: false, all: true, buffer: false, stdin: 'ignore' });
+    let partial = '';
+    child.all?.on('data', (chunk: Buffer) => {
+      log.write(chunk);
+      partial += chunk.toString();
+      const lines = partial.split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) {
+        const m = /^tracebench-step: (start|done|failed) (\S+)/.exec(l);
+        if (m?.[1] === 'failed') failedStep = m[2];
+        if (m || /^I: /.test(l)) opts.onProgress?.(l);
+      }
+    });
+    const r = await child;
+    if (r.exitCode !== 0) {
+      await new Promise<void>((res) => log.end(res));
+      const tail = readFileSync(logPath, 'utf8').split('\n').slice(-25).join('\n');
+      const firstError = readFileSync(logPath, 'utf8').split('\n').find((l) => /error[:]|tracebench-step: failed|^E: /.test(l));
+      throw new TracebenchError({
+        message:
+          (failedStep ? `image build step "${failedStep}" failed` : `${file} failed (exit ${r.exitCode})`) +
+          (firstError ? `: ${firstError.trim()}` : '') +
+          `\n--- last lines of ${logPath} ---\n${tail}`,
+        hint: 'the full log is kept; fix the cause and run `tracebench image build` again',
+        exitCode: ExitCode.host,
+      });
+    }
+  };
+
+  await run('mmdebstrap', [
+    `--variant=${recipe.variant}`,
+    `--include=${recipe.packages.join(',')}`,
+    '--components=main',
+    `--customize-hook=sh ${hook} "$1"`,
+    recipe.suite,
+    rootfs,
+    `deb ${opts.mirror} ${recipe.suite} main`,
+  ]);
+  const kver = readdirSync(join(rootfs, 'lib/modules'))[0];
+  copyFileSync(join(rootfs, 'boot', `vmlinuz-${kver}`), join(tmp, 'vmlinuz'));
+  copyFileSync(join(rootfs, 'boot', `initrd.img-${kver}`), join(tmp, 'initrd.img'));
+  const configHash = createHash('sha256').update(readFileSync(join(rootfs, 'boot', `config-${kver}`))).digest('hex');
+  const steps: ImageInfo['steps'] = {};
+  for (const step of recipe.steps) {
+    const f = join(rootfs, 'usr/share/tracebench', `${step.name}.info`);
+    steps[step.name] = existsSync(f) ? parseInfo(readFileSync(f, 'utf8')) : {};
+  }
+  const packages = parseInfo(readFileSync(join(rootfs, 'usr/share/tracebench/packages.txt'), 'utf8'));
+  // -d populates the filesystem from the directory without mounting anything
+  await run('mke2fs', ['-q', '-t', 'ext4', '-L', 'tbroot', '-E', 'root_owner=0:0', '-d', rootfs, join(tmp, 'root.ext4'), `${recipe.sizeGiB}G`]);
+  rmSync(rootfs, { recursive: true, force: true });
+  await new Promise<void>((res) => log.end(res));
+  const info: ImageInfo = {
+    key,
+    dir: final,
+    kernel: join(final, 'vmlinuz'),
+    initrd: join(final, 'initrd.img'),
+    root: join(final, 'root.ext4'),
+    kernelRelease: kver,
+    kernelConfigHash: configHash,
+    suite: recipe.suite,
+    mirror: opts.mirror,
+    builtAt: new Date().toISOString(),
+    buildS: (Date.now() - started) / 1000,
+    steps,
+    packages,
+  };
+  writeFileSync(join(tmp, 'image.json'), JSON.stringify(info, null, 2) + '\n');
+  rmSync(final, { recursive: true, force: true });
+  renameSync(tmp, final);
+  return { info, reused: false };
+}

@@ -1,0 +1,82 @@
+// Host-side facts and small host processes: QEMU version, scratch disks, the
+// KVM probe (by booting, because /dev/kvm can exist and still fail to run a kernel).
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, constants, accessSync } from 'node:fs';
+import { cpus, hostname, release, totalmem, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { ExitCode, TracebenchError } from '../errors.js';
+import { QemuMachine } from './qemu.js';
+import { baseCmdline } from './qemu-args.js';
+
+export async function qemuVersion(): Promise<string | undefined> {
+  const r = await execa('qemu-system-x86_64', ['--version'], { reject: false });
+  return r.exitCode === 0 ? String(r.stdout).split('\n')[0] : undefined;
+}
+
+export async function hostInfo() {
+  return {
+    hostname: hostname(),
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryMiB: Math.round(totalmem() / 2 ** 20),
+    kernel: release(),
+    qemuVersion: await qemuVersion(),
+  };
+}
+
+/** A fresh, empty ext4 scratch disk: made natively on the host, so no boot time is spent on mkfs. */
+export async function makeScratch(path: string, gib: number): Promise<void> {
+  rmSync(path, { force: true });
+  const r = await execa('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'tbscratch', path, `${gib}G`], { reject: false, all: true });
+  if (r.exitCode !== 0) {
+    throw new TracebenchError({ message: `mke2fs could not make the scratch disk ${path}: ${r.all}`, hint: 'is there free disk space in the scratch directory?', exitCode: ExitCode.host });
+  }
+}
+
+export function removeScratch(path: string): void {
+  rmSync(path, { force: true });
+}
+
+export function scratchDir(): string {
+  const d = process.env.TRACEBENCH_SCRATCH_DIR || join(tmpdir(), 'tracebench');
+  mkdirSync(d, { recursive: true });
+  return d;
+}
+
+export interface AccelChoice {
+  accel: 'kvm' | 'tcg';
+  reason: string;
+}
+
+/**
+ * Boot the image once under KVM with an empty job. Only a guest that reaches its
+ * job and powers off cleanly proves KVM works; anything else falls back to TCG.
+ */
+export async function probeKvm(image: { kernel: string; initrd: string; root: string }, workDir: string): Promise<AccelChoice> {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+  } catch {
+    return { accel: 'tcg', reason: '/dev/kvm is missing or not accessible' };
+  }
+  const share = join(workDir, 'kvm-probe');
+  rmSync(share, { recursive: true, force: true });
+  mkdirSync(join(share, 'out'), { recursive: true });
+  writeFileSync(join(share, 'job.sh'), 'echo "TB-MARK job-end" > /dev/console\nexit 0\n');
+  const result = await new QemuMachine().boot({
+    spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
+    // a KVM boot takes a few seconds; much longer means it is not really working
+    timeoutS: 90,
+    consoleLog: join(share, 'console.log'),
+  });
+  if (result.status === 'finished') return { accel: 'kvm', reason: `KVM booted the guest in ${result.wallS.toFixed(1)} s` };
+  const why = result.message ?? result.status;
+  return { accel: 'tcg', reason: `/dev/kvm exists but could not boot the kernel (${why.split('\n')[0]})` };
+}
+
+export function isRoot(): boolean {
+  return process.getuid?.() === 0;
+}
+
+export function readOsRelease(): string {
+  return existsSync('/etc/os-release') ? (/PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown') : 'unknown';
+}

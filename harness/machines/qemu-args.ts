@@ -1,0 +1,77 @@
+// The only file that knows QEMU flags: a MachineSpec -> argv (pure).
+import { ExitCode, TracebenchError } from '../errors.js';
+
+export interface MachineSpec {
+  accel: 'kvm' | 'tcg';
+  cpus: number;
+  memoryMiB: number;
+  kernel: string;
+  initrd: string;
+  cmdline: string[];
+  rootImage: string;
+  scratchImage?: string;
+  /** host directory exported to the guest over virtio-9p as mount tag "tb" */
+  shareDir: string;
+  name: string;
+}
+
+/** QEMU option values are comma-separated: a literal comma is doubled (virtme-ng quote_optarg). */
+export function quoteOptarg(value: string): string {
+  if (/[\n\0]/.test(value)) {
+    throw new TracebenchError({ message: `cannot pass ${JSON.stringify(value)} to QEMU: newline or NUL in a path`, exitCode: ExitCode.usage });
+  }
+  return value.replace(/,/g, ',,');
+}
+
+/** Kernel command line words cannot contain spaces or quotes without init-specific parsing. */
+export function kernelWord(word: string): string {
+  if (!/^[\x21-\x7e]+$/.test(word) || /["']/.test(word)) {
+    throw new TracebenchError({ message: `kernel command line word ${JSON.stringify(word)} has spaces, quotes or control characters`, exitCode: ExitCode.usage });
+  }
+  return word;
+}
+
+export function qemuArgs(s: MachineSpec): string[] {
+  const args = [
+    // -name first so it shows in ps
+    '-name', quoteOptarg(s.name),
+    '-machine', s.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg',
+    // "max" under TCG emulates every feature QEMU can; "host" passes the real CPU through
+    '-cpu', s.accel === 'kvm' ? 'host' : 'max',
+    '-smp', String(s.cpus),
+    '-m', `${s.memoryMiB}M`,
+    '-kernel', quoteOptarg(s.kernel),
+    '-initrd', quoteOptarg(s.initrd),
+    '-append', s.cmdline.map(kernelWord).join(' '),
+    // snapshot=on: writes go to a temporary overlay, so every boot starts from the same root
+    '-drive', `file=${quoteOptarg(s.rootImage)},format=raw,if=virtio,snapshot=on`,
+  ];
+  if (s.scratchImage) {
+    // the scratch disk is made fresh per boot; writeback cache is QEMU's default, stated here so it is recorded
+    args.push('-drive', `file=${quoteOptarg(s.scratchImage)},format=raw,if=virtio,cache=writeback`);
+  }
+  args.push(
+    '-virtfs', `local,path=${quoteOptarg(s.shareDir)},mount_tag=tb,security_model=none,id=tb`,
+    '-nic', 'none',
+    '-display', 'none',
+    '-serial', 'stdio',
+    '-monitor', 'none',
+    // a panic reboots (panic=-1); -no-reboot turns that into QEMU exiting
+    '-no-reboot',
+  );
+  return args;
+}
+
+export function baseCmdline(extra: string[] = []): string[] {
+  return [
+    'console=ttyS0',
+    'root=/dev/vda',
+    'ro',
+    'init=/sbin/tb-init',
+    // reboot at once on panic; with -no-reboot QEMU exits and we classify it from the console
+    'panic=-1',
+    'oops=panic',
+    'quiet',
+    ...extra,
+  ];
+}
