@@ -1,0 +1,41 @@
+#!/bin/sh
+# Image build step (harness/image/recipe.ts): runs as root in the image chroot
+# with KVER, TB_SRC (= cwd) and TB_INFO set. Builds ktrace.ko against the
+# image kernel's headers, installs it under /lib/modules/$KVER/extra and
+# records its version and a hash of its sources in $TB_INFO.
+set -eu
+
+: "${KVER:?KVER (image kernel release) is not set}"
+: "${TB_SRC:?TB_SRC is not set}"
+: "${TB_INFO:?TB_INFO is not set}"
+
+KDIR=/lib/modules/$KVER/build
+if [ ! -d "$KDIR" ]; then
+	echo "ktrace: no kernel headers for $KVER at $KDIR (install linux-headers-$KVER)" >&2
+	exit 1
+fi
+
+# Build in a scratch copy so the source directory stays as it was copied in.
+BUILD=$(mktemp -d /tmp/ktrace-build.XXXXXX)
+trap 'rm -rf "$BUILD"' EXIT
+cp "$TB_SRC"/Kbuild "$TB_SRC"/Makefile "$TB_SRC"/*.c "$TB_SRC"/*.h "$BUILD"/
+
+LOG=$BUILD/build.log
+if ! make -C "$KDIR" M="$BUILD" modules >"$LOG" 2>&1; then
+	cat "$LOG" >&2
+	first=$(grep -m1 -E 'error:|Error [0-9]' "$LOG" || true)
+	echo "ktrace: build failed against kernel $KVER: ${first:-see the log above}" >&2
+	exit 1
+fi
+
+install -D -m 0644 "$BUILD/ktrace.ko" "/lib/modules/$KVER/extra/ktrace.ko"
+depmod "$KVER"
+
+version=$(modinfo -F version "$BUILD/ktrace.ko")
+# the hash covers exactly the files the module is built from
+srcHash=$(cd "$TB_SRC" && cat Kbuild Makefile *.c *.h | sha256sum | cut -d' ' -f1)
+{
+	echo "version=$version"
+	echo "srcHash=$srcHash"
+} >>"$TB_INFO"
+echo "ktrace: installed /lib/modules/$KVER/extra/ktrace.ko (version $version)"
