@@ -1,6 +1,8 @@
 // The subcommand registry: one line per command module (each a yargs CommandModule).
 import type { CommandModule } from 'yargs';
+import { baselineCommand } from './baseline.js';
 import { benchCommand } from './bench.js';
+import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { imageCommand } from './image.js';
 import { parseCommand } from './parse.js';
@@ -10,4 +12,6 @@ export const commands: CommandModule<any, any>[] = [
   imageCommand,
   doctorCommand,
   parseCommand,
+  compareCommand,
+  baselineCommand,
 ];

@@ -1,0 +1,96 @@
+// tracebench compare <baseline-run> <candidate-run>: exit 0 no regression,
+// 1 regression, 2 usage or input error (including refused mismatches).
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { CommandModule } from 'yargs';
+import { compareFormats, compareRuns, defaultThresholds, parseThresholds, type CompareFormat, type Thresholds } from '../compare/index.js';
+import { ExitCode, TracebenchError } from '../errors.js';
+import { BASELINE_FILE, parseBaselineFile } from '../publish/baseline.js';
+import { BOOTSTRAP_SEED } from '../stats/summary.js';
+import { MANIFEST, readResultSet } from '../store/store.js';
+
+interface Args {
+  baseline: string;
+  candidate: string;
+  thresholds?: string;
+  allowMismatch: boolean;
+  json: boolean;
+  markdown: boolean;
+  write: string[];
+  seed: number;
+  iterations: number;
+  allMetrics: boolean;
+}
+
+const DEFAULT_THRESHOLDS = fileURLToPath(new URL('../../configs/thresholds.yaml', import.meta.url));
+
+/** A results root with an accepted `baseline` file stands for that run. */
+export function resolveRunDir(arg: string): string {
+  if (!existsSync(arg) || !statSync(arg).isDirectory()) {
+    throw new TracebenchError({ message: `${arg}: no such directory`, hint: 'pass a results/<run-id> directory', exitCode: ExitCode.usage });
+  }
+  if (existsSync(join(arg, MANIFEST))) return arg;
+  const file = join(arg, BASELINE_FILE);
+  if (existsSync(file)) {
+    const dir = join(arg, parseBaselineFile(readFileSync(file, 'utf8'), file));
+    if (!existsSync(join(dir, MANIFEST))) {
+      throw new TracebenchError({ message: `${file} names ${dir}, which is not a result directory`, hint: 'accept an existing run with `tracebench baseline accept`', exitCode: ExitCode.usage });
+    }
+    return dir;
+  }
+  return arg; // readResultSet names the missing manifest
+}
+
+function loadThresholds(path: string | undefined): Thresholds {
+  const p = path ?? DEFAULT_THRESHOLDS;
+  if (!existsSync(p)) {
+    if (path) throw new TracebenchError({ message: `${path}: no such thresholds file`, exitCode: ExitCode.usage });
+    return defaultThresholds;
+  }
+  return parseThresholds(readFileSync(p, 'utf8'), p);
+}
+
+const FORMAT_BY_EXT: Record<string, CompareFormat> = { '.json': 'json', '.md': 'markdown', '.txt': 'text' };
+
+export const compareCommand: CommandModule<object, Args> = {
+  command: 'compare <baseline> <candidate>',
+  describe: 'is the candidate run slower under tracing than the baseline run? (exit 1 on a regression)',
+  builder: (y) =>
+    y
+      .positional('baseline', { type: 'string', demandOption: true, describe: 'baseline run directory, or a results root with an accepted `baseline` file' })
+      .positional('candidate', { type: 'string', demandOption: true, describe: 'candidate run directory' })
+      .option('thresholds', { type: 'string', describe: 'thresholds file (default configs/thresholds.yaml)' })
+      .option('allow-mismatch', { type: 'boolean', default: false, describe: 'compare even if the manifests differ outside the declared axes' })
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .option('markdown', { type: 'boolean', default: false, describe: 'print Markdown (for a CI comment)' })
+      .option('write', { type: 'string', array: true, default: [], describe: 'also write the result to FILE (.txt, .json or .md by extension); repeatable' })
+      .option('seed', { type: 'number', default: BOOTSTRAP_SEED, describe: 'bootstrap seed (same runs + same seed = same intervals)' })
+      .option('iterations', { type: 'number', default: 10_000, describe: 'bootstrap resamples' })
+      .option('all-metrics', { type: 'boolean', default: false, describe: 'also show metrics that do not gate (informational)' }) as never,
+  handler: async (a) => {
+    // checked here, not with yargs .conflicts(): that counts a boolean's default false as given
+    if (a.json && a.markdown) throw new TracebenchError({ message: '--json and --markdown are mutually exclusive', hint: 'use --write FILE.md to get both', exitCode: ExitCode.usage });
+    for (const w of a.write) {
+      if (!FORMAT_BY_EXT[extname(w)]) throw new TracebenchError({ message: `--write ${w}: extension must be .txt, .json or .md`, exitCode: ExitCode.usage });
+    }
+    if (!Number.isInteger(a.iterations) || a.iterations < 100) {
+      throw new TracebenchError({ message: `--iterations ${a.iterations}: need an integer >= 100`, exitCode: ExitCode.usage });
+    }
+    const thresholds = loadThresholds(a.thresholds);
+    const base = readResultSet(resolveRunDir(a.baseline));
+    const cand = readResultSet(resolveRunDir(a.candidate));
+    const result = compareRuns(base, cand, { thresholds, allowMismatch: a.allowMismatch, seed: a.seed, iterations: a.iterations, allMetrics: a.allMetrics });
+    const format: CompareFormat = a.json ? 'json' : a.markdown ? 'markdown' : 'text';
+    process.stdout.write(compareFormats[format](result));
+    for (const w of a.write) writeFileSync(w, compareFormats[FORMAT_BY_EXT[extname(w)]!](result));
+    if (result.outcome === 'regression') {
+      // after the table is printed: bin/tracebench.ts turns this into exit status 1
+      throw new TracebenchError({
+        message: `${result.regressions} regression${result.regressions === 1 ? '' : 's'} in ${result.candidate.runId} vs ${result.baseline.runId}`,
+        hint: 'if the change is intended, accept the candidate: `tracebench baseline accept ' + result.candidate.dir + '`',
+        exitCode: ExitCode.failure,
+      });
+    }
+  },
+};
