@@ -1,0 +1,244 @@
+// Unit tests of the orchestration: config validation, planner, guest job,
+// QEMU argv, the machine's timeout handling, ftrace stats, mirror detection, store.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { execa } from 'execa';
+import { compareArmed, describeArmed } from '../harness/armed.js';
+import { loadSuite } from '../harness/config.js';
+import { ExitCode, TracebenchError } from '../harness/errors.js';
+import { parseDeb822, parseSourcesList, pickMirror } from '../harness/image/mirror.js';
+import { buildJob } from '../harness/job.js';
+import { classify, QemuMachine } from '../harness/machines/qemu.js';
+import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
+import { plan } from '../harness/plan.js';
+import { iterationSample, parseStatus } from '../harness/run.js';
+import { appendSample, readSamples } from '../harness/store/store.js';
+import { ftrace, ftraceOptions, parseFtraceStats } from '../harness/tracers/ftrace.js';
+import { workloads } from '../workloads/index.js';
+import type { Workload } from '../harness/types.js';
+
+const FIX = join(import.meta.dirname, 'fixtures');
+const tmp = () => mkdtempSync(join(tmpdir(), 'tracebench-test-'));
+
+function expectError(fn: () => unknown, code: number, ...patterns: RegExp[]): void {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof TracebenchError, `expected a TracebenchError, got ${e}`);
+    assert.equal(e.exitCode, code);
+    for (const p of patterns) assert.match(e.message, p);
+    return;
+  }
+  assert.fail('expected an error');
+}
+
+describe('config', () => {
+  test('a malformed suite names the file and every bad field, exit code 2', () => {
+    expectError(
+      () => loadSuite(join(FIX, 'suites/bad-fields.yaml')),
+      ExitCode.usage,
+      /bad-fields\.yaml/,
+      /name: lower-case/,
+      /rounds: Number must be greater than or equal to 1/,
+    );
+  });
+  test('cross-field rules: unknown config, unknown workload, bad params, no vanilla', () => {
+    const dir = tmp();
+    const f = join(dir, 's.yaml');
+    writeFileSync(f, 'name: s\nconfigs: [ftrace, nosuchtracer]\nworkloads:\n  - name: dbench\n    params: {clients: 0}\n  - name: nosuchworkload\n');
+    expectError(
+      () => loadSuite(f),
+      ExitCode.usage,
+      /configs\.1: no tracer configuration "nosuchtracer"/,
+      /workloads\.0\.params\.clients/,
+      /workloads\.1\.name: unknown workload "nosuchworkload"/,
+      /configs: must include "vanilla"/,
+    );
+  });
+  test('invalid YAML names the file and line', () => {
+    expectError(() => loadSuite(join(FIX, 'suites/bad-yaml.yaml')), ExitCode.usage, /bad-yaml\.yaml: line \d+: not valid YAML/);
+  });
+  test('every shipped suite validates', () => {
+    for (const s of ['quick', 'standard']) assert.equal(loadSuite(s).name, s);
+  });
+});
+
+describe('planner', () => {
+  test('interleaves configurations across rounds with stable ids', () => {
+    const boots = plan(loadSuite(join(FIX, 'suites/tiny.yaml')));
+    assert.deepEqual(boots.map((b) => `${b.round}:${b.config.name}`), ['1:vanilla', '1:ftrace', '2:vanilla', '2:ftrace']);
+    assert.deepEqual(boots.map((b) => b.id), ['boot-001-r1-debian-vanilla', 'boot-002-r1-debian-ftrace', 'boot-003-r2-debian-vanilla', 'boot-004-r2-debian-ftrace']);
+  });
+});
+
+describe('guest job', () => {
+  const suite = loadSuite(join(FIX, 'suites/tiny.yaml'));
+  const [vanilla, traced] = plan(suite);
+  const wl = workloads as Record<string, Workload>;
+  test('a traced boot arms, waits for the host verdict, and brackets each iteration', () => {
+    const opts = ftraceOptions.parse({});
+    const job = buildJob({ boot: traced, driver: ftrace, options: opts, events: [{ logical: 'sched_switch', native: ['sched:sched_switch'] }], workloads: wl, cpus: 2 });
+    assert.equal(job.needsVerdict, true);
+    assert.deepEqual(job.iterations.map((i) => [i.iteration, i.warmup]), [[1, true], [2, false], [3, false]]);
+    const sh = job.files['job.sh'];
+    assert.ok(sh.indexOf('wait_verdict') < sh.indexOf('workload dbench 1'), 'verdict before any workload');
+    assert.match(job.files['frag/tracer-setup.sh'], /echo sched:sched_switch >> \/sys\/kernel\/tracing\/set_event/);
+    assert.match(job.files['frag/tracer-setup.sh'], /buffer_size_kb/);
+  });
+  test('vanilla runs no tracer fragments', () => {
+    const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
+    assert.equal(job.needsVerdict, false);
+    assert.ok(!Object.keys(job.files).some((f) => f.includes('tracer')));
+  });
+});
+
+describe('qemu argv', () => {
+  const spec = { accel: 'tcg' as const, cpus: 2, memoryMiB: 2048, kernel: '/k', initrd: '/i', cmdline: baseCmdline(), rootImage: '/a,b/root.ext4', scratchImage: '/s.img', shareDir: '/share', name: 'n' };
+  test('root is booted snapshot=on, commas are doubled, TCG uses -cpu max', () => {
+    const args = qemuArgs(spec);
+    assert.ok(args.includes('file=/a,,b/root.ext4,format=raw,if=virtio,snapshot=on'));
+    assert.equal(args[args.indexOf('-cpu') + 1], 'max');
+    assert.ok(args.includes('-no-reboot'));
+    assert.match(args[args.indexOf('-append') + 1], /init=\/sbin\/tb-init .*panic=-1/);
+  });
+  test('unquotable values are rejected', () => {
+    assert.throws(() => quoteOptarg('a\nb'), TracebenchError);
+    assert.throws(() => kernelWord('a b'), TracebenchError);
+    assert.equal(quoteOptarg('x,y'), 'x,,y');
+  });
+});
+
+describe('machine', () => {
+  test('classifies panics, timeouts, failed and finished jobs from the console', () => {
+    assert.equal(classify('x\n[ 1.0] Kernel panic - not syncing: Attempted to kill init!\n', false, null).status, 'panic');
+    assert.equal(classify('TB-MARK job-start\n', true, null).status, 'timeout');
+    assert.deepEqual(classify('TB-MARK job-failed tracer-setup up=3\n', false, 10), { status: 'job-failed', message: 'guest job stopped at tracer-setup' });
+    assert.equal(classify('TB-MARK job-end up=9\n', false, 0).status, 'finished');
+    assert.equal(classify('TB-MARK job-start\n', false, null).status, 'job-failed');
+  });
+  test('a hung guest is killed at its timeout with its whole process group', { timeout: 30_000 }, async () => {
+    const dir = tmp();
+    const fake = join(dir, 'fake-qemu');
+    // prints like a booting guest, starts a grandchild, then hangs
+    writeFileSync(fake, `#!/bin/sh\necho "TB-MARK init-up up=1.0"\nsleep 1000 &\necho $! > ${dir}/child.pid\nsleep 1000\n`);
+    chmodSync(fake, 0o755);
+    mkdirSync(join(dir, 'share/out'), { recursive: true });
+    const marks: string[] = [];
+    const r = await new QemuMachine(fake).boot({
+      spec: { accel: 'tcg', cpus: 1, memoryMiB: 512, kernel: '/k', initrd: '/i', cmdline: [], rootImage: '/r', shareDir: join(dir, 'share'), name: 't' },
+      timeoutS: 1,
+      consoleLog: join(dir, 'console.log'),
+      onMark: (t) => marks.push(t),
+    });
+    assert.equal(r.status, 'timeout');
+    assert.deepEqual(marks, ['init-up']);
+    assert.match(readFileSync(join(dir, 'console.log'), 'utf8'), /init-up/);
+    const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
+    await new Promise((res) => setTimeout(res, 200));
+    assert.throws(() => process.kill(child, 0), /ESRCH/, 'the grandchild was killed with the group');
+  });
+});
+
+describe('ftrace driver', () => {
+  test('parses per-CPU stats captured in the guest', () => {
+    const cpus = parseFtraceStats(readFileSync(join(FIX, 'ftrace/stats-guest-6.12.txt'), 'utf8'));
+    assert.equal(cpus.length, 2);
+    assert.deepEqual(cpus[0], { cpu: 0, entries: 702, overrun: 0, commitOverrun: 0, bytes: 47804, droppedEvents: 0, readEvents: 0 });
+  });
+  test('events are exact, bytes estimated from the resident mean, overwritten is not lost', () => {
+    const raw = '== cpu0\nentries: 100\noverrun: 50\nbytes: 4000\ndropped events: 0\nread events: 10\n== cpu1\nentries: 0\noverrun: 0\nbytes: 0\ndropped events: 0\nread events: 0\n';
+    const s = ftrace.parseStats(raw, ftraceOptions.parse({}));
+    assert.equal(s.events, 160);
+    assert.equal(s.bytes, 160 * 40);
+    assert.equal(s.overwritten, 50);
+    assert.equal(s.lost, 0);
+    const discard = ftrace.parseStats('== cpu0\nentries: 10\noverrun: 0\nbytes: 400\ndropped events: 7\nread events: 0\n', ftraceOptions.parse({ overwrite: false }));
+    assert.equal(discard.lost, 7);
+  });
+  test('armed set read back from set_event', () => {
+    assert.deepEqual(ftrace.parseArmed(readFileSync(join(FIX, 'ftrace/set_event-guest-6.12.txt'), 'utf8')), ['sched:sched_switch', 'raw_syscalls:sys_enter']);
+  });
+  test('garbage stats are a ParseError', () => {
+    assert.throws(() => ftrace.parseStats('nothing here', ftraceOptions.parse({})), /no per-CPU stats/);
+  });
+});
+
+describe('armed-set check', () => {
+  test('names missing and extra events', () => {
+    const c = compareArmed(['a', 'b', 'c'], ['a', 'c', 'd']);
+    assert.equal(c.ok, false);
+    assert.equal(describeArmed(c), 'armed set differs from the pinned set: missing b; extra d');
+    assert.equal(compareArmed(['a'], ['a']).ok, true);
+  });
+});
+
+describe('mirror from the host apt configuration', () => {
+  test('deb822 and one-line formats; security and third-party sources skipped', () => {
+    const deb822 = 'Types: deb\n# comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://sec.example/debian-security\nSuites: bookworm-security\nComponents: main\n';
+    assert.equal(pickMirror(parseDeb822(deb822)), 'http://mirror.example/debian');
+    const list = 'deb https://vendor.example/apt cloud-sdk main\ndeb [arch=amd64] http://m.example/debian trixie main contrib\n';
+    assert.equal(pickMirror(parseSourcesList(list)), 'http://m.example/debian');
+  });
+});
+
+describe('store and samples', () => {
+  test('samples are appended one line each and a torn last line is tolerated', () => {
+    const dir = tmp();
+    const s = { boot: 1, round: 1, kernel: 'debian', config: 'vanilla', tracer: 'none', workload: 'dbench', iteration: 1, warmup: false, status: 'ok' as const, metrics: [], trace: null };
+    appendSample(dir, s);
+    appendSample(dir, { ...s, iteration: 2 });
+    appendFileSync(join(dir, 'samples.jsonl'), '{"boot": 1, "rou');
+    assert.deepEqual(readSamples(dir).map((x) => x.iteration), [1, 2]);
+  });
+  test('an unparsable workload output becomes a failed sample that keeps the raw path', () => {
+    const dir = tmp();
+    const it = { workload: 'dbench', iteration: 1, warmup: false, dir: 'out/dbench/iter-1' };
+    mkdirSync(join(dir, it.dir), { recursive: true });
+    writeFileSync(join(dir, it.dir, 'dbench-run.status'), 'rc=0 start=100.0 end=103.5\n');
+    writeFileSync(join(dir, it.dir, 'dbench-run.out'), 'this is not dbench output\n');
+    const [boot] = plan(loadSuite(join(FIX, 'suites/tiny.yaml')));
+    const s = iterationSample(dir, 'raw/b1', boot, it, null, {}, 'finished');
+    assert.equal(s.status, 'failed');
+    assert.match(s.error!, /raw output: raw\/b1\/out\/dbench\/iter-1\/dbench-run\.out/);
+    assert.equal(s.durationS, 3.5);
+  });
+  test('an iteration that never ran is recorded as failed with the boot status', () => {
+    const [boot] = plan(loadSuite(join(FIX, 'suites/tiny.yaml')));
+    const s = iterationSample(tmp(), 'raw/b1', boot, { workload: 'dbench', iteration: 2, warmup: false, dir: 'out/dbench/iter-2' }, null, {}, 'timeout');
+    assert.equal(s.status, 'failed');
+    assert.match(s.error!, /did not complete \(boot timeout\)/);
+    assert.deepEqual(parseStatus('rc=3 start=1.5 end=2\n'), { rc: 3, start: 1.5, end: 2 });
+    assert.equal(parseStatus('garbage'), undefined);
+  });
+});
+
+describe('cli', () => {
+  const bin = join(import.meta.dirname, '..', 'bin', 'tracebench.ts');
+  const cli = (args: string[]) => execa('npx', ['tsx', bin, ...args], { reject: false, cwd: join(import.meta.dirname, '..') });
+  test('bad suite: error names the field, exit 2, nothing started', async () => {
+    const r = await cli(['bench', '--suite', join(FIX, 'suites/bad-fields.yaml')]);
+    assert.equal(r.exitCode, 2);
+    assert.match(r.stderr, /^error: .*bad-fields\.yaml: invalid configuration/m);
+    assert.match(r.stderr, /^hint: /m);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace for a user error');
+  });
+  test('bench --dry-run lists every boot', async () => {
+    const r = await cli(['bench', '--suite', join(FIX, 'suites/tiny.yaml'), '--dry-run']);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter((l) => l.includes('boot-0')).length, 4);
+  });
+  test('parse: garbage exits non-zero naming the problem', async () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'g.out'), 'garbage\n');
+    const r = await cli(['parse', 'dbench', join(dir, 'g.out')]);
+    assert.equal(r.exitCode, ExitCode.guest);
+    assert.match(r.stderr, /g\.out/);
+  });
+  test('unknown command is a usage error', async () => {
+    const r = await cli(['frobnicate']);
+    assert.equal(r.exitCode, 2);
+  });
+});
