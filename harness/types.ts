@@ -30,7 +30,7 @@ export interface GuestContext {
 export interface Workload<P = any> {
   name: string;
   description: string;
-  params: z.ZodType<P>;
+  params: z.ZodType<P, z.ZodTypeDef, any>;
   /** shell lines run once per boot before the first iteration (e.g. start tbench_srv) */
   setup?(p: P, ctx: GuestContext): string[];
   /** shell lines of one measured iteration; stdout is what `parse` reads */
@@ -79,7 +79,7 @@ export interface ResolvedEvent {
  */
 export interface TracerDriver<O = any> {
   name: string;
-  options: z.ZodType<O>;
+  options: z.ZodType<O, z.ZodTypeDef, any>;
   /** extra kernel command line words (e.g. trace_buf_size) */
   kernelCmdline?(o: O): string[];
   /** shell lines printing version information */
