@@ -6,12 +6,18 @@ import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { imageCommand } from './image.js';
 import { parseCommand } from './parse.js';
+import { publishCommand } from './publish.js';
+import { importCommand } from './import.js';
+import { reportCommand } from './report.js';
 
 export const commands: CommandModule<any, any>[] = [
   benchCommand,
   imageCommand,
   doctorCommand,
   parseCommand,
+  reportCommand,
+  importCommand,
   compareCommand,
   baselineCommand,
+  publishCommand,
 ];

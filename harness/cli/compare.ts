@@ -42,7 +42,8 @@ export function resolveRunDir(arg: string): string {
   return arg; // readResultSet names the missing manifest
 }
 
-function loadThresholds(path: string | undefined): Thresholds {
+/** The thresholds file given, else configs/thresholds.yaml of this checkout. */
+export function loadThresholds(path: string | undefined): Thresholds {
   const p = path ?? DEFAULT_THRESHOLDS;
   if (!existsSync(p)) {
     if (path) throw new TracebenchError({ message: `${path}: no such thresholds file`, exitCode: ExitCode.usage });
