@@ -1,0 +1,179 @@
+// Parser for kernbench results, in either of two shapes:
+//
+// (a) Our own timed build (workloads/kernbench/index.ts `run`). stdout is:
+//       tb-kernbench config=tinyconfig jobs=8 targets=12
+//       [Command exited with non-zero status N]        (GNU time, only on failure)
+//       tb-kernbench elapsed=%e user=%U sys=%S cpu=%P ctxsw_invol=%c ctxsw_vol=%w maxrss_kb=%M
+//       tb-kernbench make_status=N
+//     `jobs=unlimited` for the maximal load (`make -j`). cpu=%P prints e.g. "187%" (or
+//     "?%" when elapsed is 0). A missing or non-zero make_status is an error.
+//
+// (b) Con Kolivas' kernbench script (0.42/0.50), averaged blocks:
+//       Average Optimal load -j 8 Run (std deviation):
+//       Elapsed Time 28.094 (0.182565)      (awk %.6g: may be 1.8781e+06; no "(sdev)" with -n 1)
+//       ... User Time, System Time, Percent CPU, Context Switches, Sleeps, then a blank line
+//     kernbench's "Context Switches" is GNU time %c (involuntary) and "Sleeps" is %w
+//     (voluntary), so they map to the same metric names as (a).
+//
+// Metrics: elapsed (s, PRIMARY), user, system (s), cpuPercent, ctxswInvoluntary,
+// ctxswVoluntary, plus maxRss and jobs for (a). For (b) every block also yields
+// `<load>.<metric>` and `<load>.<metric>Sdev` with load in single|half|optimal|maximal;
+// the unprefixed metrics come from the optimal block when present, else the first.
+import { ParseError } from '../../harness/errors.js';
+import type { Better, Metric } from '../../harness/types.js';
+
+type Spec = { unit: string; better: Better };
+
+const base: Record<string, Spec> = {
+  elapsed: { unit: 's', better: 'lower' },
+  user: { unit: 's', better: 'lower' },
+  system: { unit: 's', better: 'lower' },
+  // share of one CPU used on average; higher means the build kept the CPUs busier
+  cpuPercent: { unit: '%', better: 'higher' },
+  ctxswInvoluntary: { unit: 'count', better: 'lower' },
+  ctxswVoluntary: { unit: 'count', better: 'lower' },
+};
+const loads = ['single', 'half', 'optimal', 'maximal'] as const;
+type Load = (typeof loads)[number];
+
+export const kernbenchMetrics: Record<string, Spec> = {
+  ...base,
+  maxRss: { unit: 'KiB', better: 'lower' },
+  jobs: { unit: 'count', better: 'higher' },
+  ...Object.fromEntries(
+    loads.flatMap((l) =>
+      Object.entries(base).flatMap(([k, s]) => [
+        [`${l}.${k}`, s],
+        [`${l}.${k}Sdev`, { unit: s.unit, better: 'lower' as Better }],
+      ]),
+    ),
+  ),
+};
+
+const WHAT = 'kernbench';
+const NUM = String.raw`[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?`;
+
+const reTime = new RegExp(
+  String.raw`^tb-kernbench elapsed=(${NUM}) user=(${NUM}) sys=(${NUM}) cpu=(\S+)% ctxsw_invol=(\d+) ctxsw_vol=(\d+) maxrss_kb=(\d+)\s*$`,
+);
+const reStatus = /^tb-kernbench make_status=(\d+)\s*$/;
+const reInfo = /^tb-kernbench config=\S+ jobs=(\d+|unlimited) targets=\d+\s*$/;
+const reTimeFailed = /^Command (exited with non-zero status|terminated by signal) (\d+)/;
+
+const reBlock = /^Average (.+?) Run \(std deviation\):\s*$/;
+const reBlockLine = new RegExp(
+  String.raw`^(Elapsed Time|User Time|System Time|Percent CPU|Context Switches|Sleeps)\s+(${NUM})(?:\s+\((${NUM})\))?\s*$`,
+);
+const blockKey: Record<string, string> = {
+  'Elapsed Time': 'elapsed',
+  'User Time': 'user',
+  'System Time': 'system',
+  'Percent CPU': 'cpuPercent',
+  'Context Switches': 'ctxswInvoluntary',
+  Sleeps: 'ctxswVoluntary',
+};
+/** The script's own fatal messages (kernbench 0.42). */
+const reScriptFatal = /^(ABORTING|No kernel source found|Nothing to do; exiting|Can't find proc filesystem|.* not found in path)/;
+
+const metric = (name: string, value: number): Metric => {
+  const spec = kernbenchMetrics[name]!;
+  return { name, value, unit: spec.unit, better: spec.better };
+};
+
+function loadOf(runname: string): Load | undefined {
+  if (runname.startsWith('Single threaded')) return 'single';
+  if (runname.startsWith('Half load')) return 'half';
+  if (runname.startsWith('Optimal load')) return 'optimal';
+  if (runname.startsWith('Maximal load')) return 'maximal';
+  return undefined;
+}
+
+export function parseKernbench(raw: string): Metric[] {
+  const lines = raw.split(/\r?\n/);
+  const fail = (i: number, msg: string): never => {
+    throw new ParseError(WHAT, msg, i + 1, lines[i]);
+  };
+  const num = (s: string, i: number): number => {
+    const v = Number(s);
+    return Number.isFinite(v) ? v : fail(i, `not a number: ${s}`);
+  };
+
+  // (a) our timed build
+  let time: Metric[] | undefined;
+  let timeLine = -1;
+  let status: number | undefined;
+  let jobs: number | undefined;
+  // (b) kernbench script blocks, in order
+  const blocks: { load: Load; values: Map<string, { avg: number; sdev?: number }> }[] = [];
+  let inBlock = false;
+
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    let m: RegExpExecArray | null;
+    if (inBlock) {
+      if (line.trim() === '') {
+        inBlock = false;
+        continue;
+      }
+      m = reBlockLine.exec(line) ?? fail(i, 'malformed line in an Average block');
+      const sdev = m[3] === undefined ? undefined : num(m[3], i);
+      blocks.at(-1)!.values.set(blockKey[m[1]!]!, { avg: num(m[2]!, i), sdev });
+      continue;
+    }
+    if ((m = reBlock.exec(line))) {
+      const load = loadOf(m[1]!) ?? fail(i, `unknown run name "${m[1]}"`);
+      if (blocks.some((b) => b.load === load)) fail(i, `second ${load} block`);
+      blocks.push({ load, values: new Map() });
+      inBlock = true;
+    } else if ((m = reTimeFailed.exec(line))) {
+      fail(i, m[1] === 'terminated by signal' ? `make was killed by signal ${m[2]}` : `make failed with status ${m[2]}`);
+    } else if ((m = reStatus.exec(line))) {
+      status = num(m[1]!, i);
+      if (status !== 0) fail(i, `make failed with status ${status}`);
+    } else if ((m = reTime.exec(line))) {
+      if (time) fail(i, `second time line (first on line ${timeLine + 1})`);
+      timeLine = i;
+      // "?%" when elapsed rounds to 0: no meaningful share, so leave the metric out
+      const cpu = m[4] === '?' ? [] : [metric('cpuPercent', num(m[4]!, i))];
+      time = [
+        metric('elapsed', num(m[1]!, i)),
+        metric('user', num(m[2]!, i)),
+        metric('system', num(m[3]!, i)),
+        ...cpu,
+        metric('ctxswInvoluntary', num(m[5]!, i)),
+        metric('ctxswVoluntary', num(m[6]!, i)),
+        metric('maxRss', num(m[7]!, i)),
+      ];
+    } else if ((m = reInfo.exec(line))) {
+      if (m[1] !== 'unlimited') jobs = num(m[1]!, i);
+    } else if (line.startsWith('tb-kernbench ')) {
+      fail(i, 'malformed tb-kernbench line');
+    } else if (reScriptFatal.test(line)) {
+      fail(i, 'kernbench aborted');
+    }
+  }
+
+  if (time) {
+    if (blocks.length > 0) fail(timeLine, 'mixed output: both a tb-kernbench time line and kernbench Average blocks');
+    if (status === undefined) fail(timeLine, 'no make_status line after the time line (output truncated?)');
+    return jobs === undefined ? time : [...time, metric('jobs', jobs)];
+  }
+  if (blocks.length === 0) {
+    throw new ParseError(WHAT, 'no result: neither a tb-kernbench time line nor an "Average ... Run" block');
+  }
+  if (inBlock && blocks.at(-1)!.values.size === 0) {
+    throw new ParseError(WHAT, 'output ends inside an empty Average block (truncated?)');
+  }
+
+  const out: Metric[] = [];
+  const main = blocks.find((b) => b.load === 'optimal') ?? blocks[0]!;
+  for (const [k, v] of main.values) out.push(metric(k, v.avg));
+  for (const b of blocks) {
+    for (const [k, v] of b.values) {
+      out.push(metric(`${b.load}.${k}`, v.avg));
+      if (v.sdev !== undefined) out.push(metric(`${b.load}.${k}Sdev`, v.sdev));
+    }
+  }
+  if (!out.some((x) => x.name === 'elapsed')) throw new ParseError(WHAT, 'no Elapsed Time in the Average block');
+  return out;
+}

@@ -1,0 +1,52 @@
+// tbench: dbench's network twin. tbench_srv plays the file server over TCP (port 7003)
+// and tbench drives the same loadfile against it over loopback, so this measures the
+// network stack and scheduler rather than the filesystem. Same summary as dbench.
+import { z } from 'zod';
+import { shellQuote as q } from '../../harness/tracers/shell.js';
+import type { GuestContext, Workload } from '../../harness/types.js';
+import { dbenchMetrics, parseDbenchOutput } from '../_shared/dbench-output.js';
+import { dbenchTimeoutS } from '../dbench/index.js';
+
+export const tbenchParams = z
+  .object({
+    clients: z.number().int().min(1).default(2),
+    seconds: z.number().int().min(1).default(5),
+    loadfile: z.string().min(1).default('/usr/share/dbench/client.txt'),
+  })
+  .strict();
+export type TbenchParams = z.infer<typeof tbenchParams>;
+
+/** /tmp is tmpfs in the guest; the root filesystem is read-only. */
+const PID_FILE = '/tmp/tb-tbench-srv.pid';
+const LOG_FILE = '/tmp/tb-tbench-srv.log';
+/**
+ * A listening socket on port 7003 (0x1B5B) in /proc/net/tcp: local port :1B5B, remote
+ * 00000000:0000, state 0A (TCP_LISTEN). tbench_srv binds INADDR_ANY.
+ */
+const LISTEN_PATTERN = ':1B5B 00000000:0000 0A';
+/** 100 tries x 0.2 s = 20 s: tbench_srv listens at once natively, within a second under TCG. */
+const WAIT_TRIES = 100;
+
+export const tbench: Workload<TbenchParams> = {
+  name: 'tbench',
+  description: 'tbench 4.0 over loopback against tbench_srv (throughput in MB/s)',
+  params: tbenchParams as z.ZodType<TbenchParams>,
+  setup: (): string[] => [
+    `tbench_srv > ${LOG_FILE} 2>&1 &`,
+    `echo $! > ${PID_FILE}`,
+    `i=0; while ! grep -q '${LISTEN_PATTERN}' /proc/net/tcp; do ` +
+      `kill -0 "$(cat ${PID_FILE})" || { echo "tbench_srv exited: $(cat ${LOG_FILE})" >&2; exit 1; }; ` +
+      `i=$((i + 1)); [ $i -le ${WAIT_TRIES} ] || { echo 'tbench_srv is not listening on port 7003' >&2; exit 1; }; ` +
+      `sleep 0.2; done`,
+  ],
+  run(p: TbenchParams, _ctx: GuestContext): string[] {
+    return [`timeout -k 10 ${dbenchTimeoutS(p.seconds)} tbench -t ${p.seconds} -c ${q(p.loadfile)} ${p.clients} 127.0.0.1`];
+  },
+  teardown: (): string[] => [
+    `if [ -s ${PID_FILE} ]; then kill "$(cat ${PID_FILE})" 2>/dev/null || true; rm -f ${PID_FILE}; fi`,
+  ],
+  versionCommands: () => [`dpkg-query -W -f '\${Version}\\n' dbench`],
+  parse: (raw: string) => parseDbenchOutput(raw, 'tbench'),
+  primaryMetric: 'throughput',
+  metrics: dbenchMetrics,
+};
