@@ -285,6 +285,7 @@ function warmupFlags(refs: SampleRef[], better: Better): Flag[] {
   for (const r of refs) byBoot.set(r.boot, [...(byBoot.get(r.boot) ?? []), r]);
   const flags: Flag[] = [];
   for (const [boot, rs] of byBoot) {
+    if (boot === 0) continue; // boot 0 = not recorded (imported numbers): no boot to warm up
     if (rs.length < 2) continue; // one iteration: nothing to compare it with
     const sorted = [...rs].sort((a, b) => a.iteration - b.iteration);
     const first = sorted[0]!;

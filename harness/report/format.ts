@@ -1,0 +1,79 @@
+// Number formatting shared by the text, CSV-free and HTML renderers, so a
+// value reads the same in the terminal and in the page.
+import type { CellSummary, Comparison, Flag, RunSummary } from '../stats/summary.js';
+
+export const EMULATION_NOTICE = 'EMULATED (TCG): relative overheads under emulation are not those of hardware';
+
+/** 4 significant digits, so 1361 MB/s stays 1361 and 48.238 s reads 48.24 */
+export function fmtNum(v: number | null | undefined, digits = 4): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
+  const a = Math.abs(v);
+  if (a >= 10 ** digits) return v.toFixed(0);
+  if (a === 0) return '0';
+  const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
+  return v.toFixed(Math.min(decimals, 6));
+}
+
+/** fraction -> "12.3 %" */
+export function fmtPct(f: number | null | undefined): string {
+  if (f === null || f === undefined || !Number.isFinite(f)) return '–';
+  return `${(f * 100).toFixed(1)} %`;
+}
+
+export function fmtCI(c: Comparison): string {
+  const { lo, hi } = c.slowdown;
+  if (lo === null || hi === null) return 'CI n/a (n<2)';
+  return `[${(lo * 100).toFixed(1)}, ${(hi * 100).toFixed(1)}]`;
+}
+
+/** "*" p<0.05, "**" p<0.01, "ns" not significant, "" no test (n = 1 vs 1) */
+export function significanceMark(c: Comparison): string {
+  const p = c.mannWhitney?.p;
+  if (p === undefined) return '';
+  if (p < 0.01) return '**';
+  if (p < 0.05) return '*';
+  return 'ns';
+}
+
+export function fmtP(p: number | null | undefined): string {
+  if (p === null || p === undefined || !Number.isFinite(p)) return '–';
+  if (p < 0.001) return '<0.001';
+  return p.toFixed(3);
+}
+
+/** "1193 MB/s ± 12 (n=6)"; spread is the sample standard deviation */
+export function fmtCentre(c: CellSummary): string {
+  const spread = c.stddev === null ? '' : ` ± ${fmtNum(c.stddev, 2)}`;
+  return `${fmtNum(c.mean)}${spread} ${c.unit} (n=${c.n}${c.failed > 0 ? `, ${c.failed} failed` : ''})`;
+}
+
+export function fmtFlag(cell: CellSummary, f: Flag): string {
+  const where = `${cell.config} ${cell.workload}`;
+  switch (f.kind) {
+    case 'outlier':
+      return `${where}: outlier boot ${f.boot} iteration ${f.iteration} = ${fmtNum(f.value)} ${cell.unit} (modified z ${f.modifiedZ.toFixed(1)}; ${f.source})`;
+    case 'warmup':
+      return `${where}: boot ${f.boot} first iteration ${fmtNum(f.value)} ${cell.unit} is the worst, ${fmtPct(f.margin)} off the rest (median ${fmtNum(f.restMedian)}): missing warm-up?`;
+    case 'lost-events':
+      return `${where}: boot ${f.boot} iteration ${f.iteration} lost ${f.lost} events — lost events make a tracer look cheaper`;
+    case 'failed':
+      return `${where}: boot ${f.boot} iteration ${f.iteration} failed${f.error ? `: ${f.error}` : ''} (not used)`;
+  }
+}
+
+/** the primary-metric cells of one workload, vanilla first, in summary config order */
+export function primaryCells(summary: RunSummary, kernel: string, workload: string): CellSummary[] {
+  const cells = summary.cells.filter((c) => c.kernel === kernel && c.workload === workload && c.primary);
+  return summary.configs.flatMap((cfg) => cells.filter((c) => c.config === cfg));
+}
+
+/** "dbench clients=8 seconds=200" from the manifest's workload params */
+export function workloadLabel(rs: { manifest: { workloads: { name: string; params: Record<string, unknown> }[] } }, workload: string): string {
+  const w = rs.manifest.workloads.find((x) => x.name === workload);
+  const params = w ? Object.entries(w.params).map(([k, v]) => `${k}=${typeof v === 'object' ? JSON.stringify(v) : String(v)}`) : [];
+  return [workload, ...params].join(' ');
+}
+
+export function kernelLine(rs: { manifest: { kernels: { name: string; release?: string }[] } }): string {
+  return rs.manifest.kernels.map((k) => (k.release ? `${k.name} (${k.release})` : k.name)).join(', ') || 'unknown';
+}

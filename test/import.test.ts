@@ -1,0 +1,74 @@
+// Import: the seed's own 2009 numbers go in, the seed's slowdowns come out.
+import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { TracebenchError } from '../harness/errors.js';
+import { importCsv, type ImportOptions } from '../harness/import.js';
+import { buildReport } from '../harness/report/index.js';
+import { summarize } from '../harness/stats/summary.js';
+
+const SEED = fileURLToPath(new URL('../configs/examples/seed-2009.csv', import.meta.url));
+const OPTS: ImportOptions = { runId: 'seed-2009', importedAt: '2026-01-01T00:00:00Z', toolVersion: '0.1.0', file: 'seed-2009.csv', kernel: '2.6.29-rc7' };
+const HEADER = 'workload,config,iteration,metric,value,unit';
+
+function refuses(csv: string, message: string | RegExp): void {
+  assert.throws(() => importCsv(csv, { ...OPTS, file: undefined }), (e: unknown) => {
+    assert.ok(e instanceof TracebenchError, String(e));
+    assert.equal(e.exitCode, 2);
+    if (typeof message === 'string') assert.equal(e.message, message);
+    else assert.match(e.message, message);
+    return true;
+  });
+}
+
+describe('importCsv', () => {
+  const { manifest, samples } = importCsv(readFileSync(SEED, 'utf8'), OPTS);
+  it('builds a valid import manifest', () => {
+    assert.equal(manifest.source, 'import');
+    assert.equal(manifest.accelerator, 'unknown');
+    assert.deepEqual(manifest.kernels.map((k) => k.name), ['2.6.29-rc7']);
+    assert.equal(samples.length, 11);
+    assert.deepEqual(samples[0]!.metrics, [{ name: 'throughput', value: 1361, unit: 'MB/s', better: 'higher' }]);
+    assert.equal(samples.find((s) => s.config === 'lttng-0.106')!.tracer, 'lttng');
+  });
+
+  it("reproduces the seed's slowdowns (12.3 %, 52 %, 38.5 %, 35.6 %, 4.1 %)", async () => {
+    const rs = { dir: '/nonexistent', manifest, samples };
+    const s = summarize(rs);
+    const pct = (workload: string, config: string) => {
+      const c = s.cells.find((x) => x.workload === workload && x.config === config)!;
+      assert.equal(c.vsBaseline!.slowdown.lo, null, 'n = 1: no interval');
+      return c.vsBaseline!.slowdown.point * 100;
+    };
+    assert.equal(pct('dbench', 'lttng-0.106').toFixed(1), '12.3');
+    assert.equal(pct('tbench', 'lttng-0.106').toFixed(0), '52');
+    assert.equal(pct('tbench', 'lttng-0.107').toFixed(1), '38.5');
+    assert.equal(pct('tbench', 'lttng-0.108-hotpath').toFixed(1), '35.6');
+    assert.equal(pct('tbench', 'lttng-0.108').toFixed(0), '32');
+    assert.equal(pct('kernbench', 'lttng-0.108').toFixed(1), '4.1');
+    const { text } = await buildReport(rs, { formats: ['text'] });
+    for (const p of ['12.3 %', '51.9 %', '38.5 %', '35.6 %', '4.1 %', 'CI n/a (n<2)', '1361', '48.24']) assert.ok(text.includes(p), `${p} in\n${text}`);
+    assert.ok(!text.includes('EMULATED'));
+  });
+
+  it('names the line and field of bad input', () => {
+    refuses('', '<csv>: empty: expected the header workload,config,iteration,metric,value,unit');
+    refuses('workload,config,value\n', '<csv>:1: header is "workload,config,value", expected "workload,config,iteration,metric,value,unit"');
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,fast,MB/s\n`, '<csv>:2: field "value": "fast" is not a number');
+    refuses(`${HEADER}\n# c\ndbench,vanilla,0,throughput,1,MB/s\n`, '<csv>:3: field "iteration": "0" is not a positive integer');
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,1,s\n`, '<csv>:2: field "unit": metric "throughput" is measured in MB/s, not "s"');
+    refuses(`${HEADER}\ndbench,vanilla,1,score,1,points\n`, '<csv>:2: field "metric": cannot tell whether higher or lower "score" (points) is better');
+    refuses(`${HEADER}\ndbench,Vanilla,1,throughput,1,MB/s\n`, '<csv>:2: field "config": write the baseline as "vanilla", not "Vanilla"');
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,1,MB/s\ndbench,vanilla,1,throughput,2,MB/s\n`, '<csv>:3: duplicate of line 2 (dbench,vanilla,1,throughput)');
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,1\n`, '<csv>:2: 5 fields, expected 6 (workload,config,iteration,metric,value,unit)');
+    refuses(`${HEADER}\n`, '<csv>: no data rows after the header');
+  });
+
+  it('accepts quoted fields, CRLF, unit aliases and other metrics by unit', () => {
+    const r = importCsv(`${HEADER}\r\n"dbench",vanilla,1,throughput,1361,MB/sec\r\nhackbench,vanilla,1,runtime,2.5,s\r\nnet,vanilla,1,rate,10,pkt/s\r\n`, OPTS);
+    assert.equal(r.samples[0]!.metrics[0]!.unit, 'MB/s');
+    assert.equal(r.samples[1]!.metrics[0]!.better, 'lower');
+    assert.equal(r.samples[2]!.metrics[0]!.better, 'higher');
+  });
+});
