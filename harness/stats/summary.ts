@@ -3,6 +3,7 @@
 import { max, median, min, sampleStandardDeviation } from 'simple-statistics';
 import type { Manifest, Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
+import { workloads } from '../../workloads/index.js';
 import { madOutliers, modifiedZScores as modifiedZ, MODIFIED_Z_THRESHOLD } from './mad.js';
 import { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 import { bootstrapSlowdownCIWithKind, centre, type Better, type CentreKind } from './slowdown.js';
@@ -27,15 +28,13 @@ export const SIGNIFICANCE_ALPHA = 0.05;
 export const WARMUP_MARGIN = 0.05;
 
 /**
- * The metric slowdown is computed on, per workload (DESIGN.md "Workload").
- * Workloads not listed use their first metric that is not a count.
+ * The metric slowdown is computed on, per workload: each workload declares it
+ * (DESIGN.md "Workload"). Workloads not in the registry (imported numbers) use
+ * their first metric that is not a count.
  */
-export const PRIMARY_METRICS: Record<string, string> = {
-  dbench: 'throughput',
-  tbench: 'throughput',
-  kernbench: 'elapsed',
-  'syscall-loop': 'nsPerCall',
-};
+export const PRIMARY_METRICS: Record<string, string> = Object.fromEntries(
+  Object.entries(workloads).map(([name, w]) => [name, w.primaryMetric]),
+);
 /** the syscall loop reports how many calls it made under this metric name */
 export const CALLS_METRIC = 'calls';
 export const SYSCALL_WORKLOAD = 'syscall-loop';
@@ -158,10 +157,10 @@ export function centreKind(unit: string): CentreKind {
   return /\/\s*s(ec)?$/i.test(unit.trim()) ? 'rate' : 'time';
 }
 
-function primaryMetricOf(workload: string, metrics: string[]): string | undefined {
+function primaryMetricOf(workload: string, metrics: { name: string; unit: string }[]): string | undefined {
   const known = PRIMARY_METRICS[workload];
-  if (known && metrics.includes(known)) return known;
-  return metrics.find((m) => m !== CALLS_METRIC) ?? metrics[0];
+  if (known && metrics.some((m) => m.name === known)) return known;
+  return (metrics.find((m) => m.name !== CALLS_METRIC && m.unit !== 'count') ?? metrics[0])?.name;
 }
 
 function uniqueInOrder(xs: string[]): string[] {
@@ -200,9 +199,11 @@ export function summarize(rs: ResultSet): RunSummary {
   const countBy = (pred: (s: Sample) => boolean, g: Group) =>
     samples.filter((s) => pred(s) && s.kernel === g.kernel && s.config === g.config && s.workload === g.workload).length;
 
-  const metricsByWorkload = new Map<string, string[]>();
+  const metricsByWorkload = new Map<string, { name: string; unit: string }[]>();
   for (const g of groups.values()) {
-    metricsByWorkload.set(g.workload, uniqueInOrder([...(metricsByWorkload.get(g.workload) ?? []), g.metric]));
+    const ms = metricsByWorkload.get(g.workload) ?? [];
+    if (!ms.some((m) => m.name === g.metric)) ms.push({ name: g.metric, unit: g.unit });
+    metricsByWorkload.set(g.workload, ms);
   }
 
   const cells: CellSummary[] = [];
