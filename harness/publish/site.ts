@@ -160,25 +160,33 @@ export async function buildSite(input: SiteInput): Promise<SiteBuild> {
   const rebuilt: string[] = [];
   const entries = new Map<string, SiteRun>(previous);
 
+  // runs whose data (not just their comparison) changed: comparisons against them are redone
+  const dataChanged = new Set<string>();
   for (const rs of ordered) {
     const id = rs.manifest.runId;
     const fp = fingerprint(rs);
-    const ref = referenceOf(rs, available, input);
     const old = previous.get(id);
     const pagesIntact = !!old && old.fingerprint === fp && (old.report === null || input.pagePresent(old.report));
-    const refChanged = !!ref && rebuilt.includes(ref.runId);
-    if (pagesIntact && sameComparison(old!.comparison, ref) && !refChanged && (old!.comparison.status === 'first-run' || input.pagePresent(old!.comparison.page))) {
-      continue; // unchanged: keep its entry and its pages as they are
+    let ref = referenceOf(rs, available, input);
+    // the run it was judged against has left the results folder: that verdict stands
+    if (old && old.comparison.status !== 'first-run' && !available.has(old.comparison.against) && input.pagePresent(old.comparison.page)) ref = { runId: old.comparison.against, kind: old.comparison.kind };
+    const comparisonIntact =
+      !!old && sameComparison(old.comparison, ref) && !(ref && dataChanged.has(ref.runId)) && (old.comparison.status === 'first-run' || input.pagePresent(old.comparison.page));
+    if (pagesIntact && comparisonIntact) continue; // unchanged: keep its entry and its pages as they are
+    let comparison = old?.comparison ?? { status: 'first-run' as const };
+    if (!comparisonIntact) {
+      const c = compareTo(ref, rs, available, input.thresholds);
+      comparison = c.comparison;
+      if (c.page) files.push(c.page);
     }
-    const { comparison, page } = compareTo(ref, rs, available, input.thresholds);
     if (pagesIntact) {
       entries.set(id, { ...old!, comparison });
     } else {
       const built = await buildEntry(rs, fp, comparison, input);
       entries.set(id, built.entry);
       files.push(...built.files);
+      dataChanged.add(id);
     }
-    if (page) files.push(page);
     rebuilt.push(id);
   }
 
