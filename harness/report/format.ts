@@ -8,7 +8,7 @@ export const EMULATION_NOTICE = 'EMULATED (TCG): relative overheads under emulat
 export function fmtNum(v: number | null | undefined, digits = 4): string {
   if (v === null || v === undefined || !Number.isFinite(v)) return '–';
   const a = Math.abs(v);
-  if (a >= 10 ** digits) return v.toFixed(0);
+  if (a >= 10 ** digits || (Number.isInteger(v) && a >= 1)) return v.toFixed(0); // 997 MB/s, not 997.0
   if (a === 0) return '0';
   const decimals = Math.max(0, digits - 1 - Math.floor(Math.log10(a)));
   return v.toFixed(Math.min(decimals, 6));

@@ -332,8 +332,9 @@ function compare(base: CellSummary, cell: CellSummary): Comparison {
   const ci = bootstrapSlowdownCIWithKind(b, t, cell.better, cell.kind, {
     iterations: BOOTSTRAP_ITERATIONS, seed: BOOTSTRAP_SEED, level: CI_LEVEL,
   });
-  // a rank test on n = 1 vs n = 1 has p = 1 by construction: report "no test" instead
-  const mw = b.length >= 2 || t.length >= 2 ? mannWhitneyU(t, b) : null;
+  // with one sample on a side no rank test can reach significance (2 vs 1 gives
+  // p >= 2/3): report "no test" rather than a p-value that only restates n
+  const mw = b.length >= 2 && t.length >= 2 ? mannWhitneyU(t, b) : null;
   const welch = welchTTest(t, b);
   return {
     baselineKey: base.key,
