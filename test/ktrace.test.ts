@@ -3,9 +3,10 @@
 // 2 vCPUs under TCG). test/fixtures/ktrace/README.md says how each was made.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { describe, it } from 'node:test';
 import { ParseError, TracebenchError } from '../harness/errors.js';
-import { decodeBuffer, field, KtraceDecodeError, parseFormat, parseInfo, type KtraceRecord } from '../harness/tracers/ktrace-decode.js';
+import { decodeBuffer, field, KtraceDecodeError, parseBufferDump, parseFormat, parseInfo, type KtraceRecord } from '../harness/tracers/ktrace-decode.js';
 import { ktrace, ktraceOptions, parseKtraceStatsFile } from '../harness/tracers/ktrace.js';
 
 const fx = (name: string) => new URL(`./fixtures/ktrace/${name}`, import.meta.url);
@@ -130,6 +131,23 @@ describe('ktrace buffer decoder (guest captures)', () => {
     assert.deepEqual(decodeBuffer(Buffer.alloc(0), winfo), []);
   });
 
+  it('decodes the buffer sample the driver keeps at teardown', () => {
+    const info = parseInfo(text('driver-armed.out'));
+    const dump = parseBufferDump(gunzipSync(bytes('driver-teardown.out.gz')).toString('utf8'));
+    assert.deepEqual(dump.map((d) => d.cpu), [0, 1]);
+    assert.ok(dump.every((d) => d.bytes.length <= 4 * 65536));
+    const recs = dump.flatMap((d) => decodeBuffer(d.bytes, info, { cpu: d.cpu }));
+    assert.ok(recs.every((r) => r.cpu === 0 || r.cpu === 1));
+    // CPU 1's buffer did not wrap and fit in the sample: every record it wrote is there
+    const stats = ktrace.parseStats(text('driver-teardown-collect.out'), opts);
+    const perCpu = stats.details!.perCpu as { cpu: number; events: number }[];
+    assert.equal(recs.filter((r) => r.cpu === 1).length, perCpu.find((c) => c.cpu === 1)!.events);
+    const c = countByName(recs);
+    for (const n of ['sys_enter', 'sys_exit', 'sched_switch', 'sched_waking', 'block_rq_issue', 'mm_page_alloc', 'softirq_entry']) assert.ok(c[n] > 0, n);
+    assert.throws(() => parseBufferDump('== cpu0\n%%%\n'), /line 2: not base64/);
+    assert.throws(() => parseBufferDump(''), /no "== cpuN" sections/);
+  });
+
   it('rejects a string that runs past its payload', () => {
     const netInfo = parseInfo(text('info-net.txt'));
     const rec = Buffer.alloc(12 + 14);
@@ -200,5 +218,9 @@ describe('ktrace driver', () => {
     assert.equal(ktraceOptions.safeParse({ bufferKiBPerCpu: 1408, overwrite: true, clock: 'x' }).success, false);
     assert.deepEqual(ktrace.start(opts, ctx), ['echo 1 > /sys/kernel/debug/ktrace/reset', 'echo 1 > /sys/kernel/debug/ktrace/enabled']);
     assert.deepEqual(ktrace.stop(opts, ctx), ['echo 0 > /sys/kernel/debug/ktrace/enabled']);
+    const down = ktrace.teardown!(opts, ctx);
+    assert.equal(down[0], 'echo 0 > /sys/kernel/debug/ktrace/enabled');
+    assert.match(down[1], /dd if="\$f" bs=65536 count=4 2>\/dev\/null \| base64 -w 0/);
+    assert.equal(down[2], 'rmmod ktrace');
   });
 });

@@ -203,3 +203,21 @@ export function field(rec: KtraceRecord, name: string): FieldValue {
   if (!f) throw new Error(`ktrace record ${rec.name} has no field ${name}`);
   return f.value;
 }
+
+/**
+ * Split the driver's teardown output ("== cpuN" then one base64 line per CPU)
+ * into each CPU's buffer bytes, ready for decodeBuffer.
+ */
+export function parseBufferDump(raw: string): { cpu: number; bytes: Buffer }[] {
+  const out: { cpu: number; bytes: Buffer }[] = [];
+  const lines = raw.split('\n');
+  lines.forEach((line, i) => {
+    const head = /^== cpu(\d+)$/.exec(line);
+    if (!head) return;
+    const data = (lines[i + 1] ?? '').trim();
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(data)) throw new ParseError('ktrace buffer dump', 'not base64', i + 2, data.slice(0, 40));
+    out.push({ cpu: Number(head[1]), bytes: Buffer.from(data, 'base64') });
+  });
+  if (out.length === 0) throw new ParseError('ktrace buffer dump', 'no "== cpuN" sections');
+  return out;
+}

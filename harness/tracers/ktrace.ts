@@ -7,6 +7,9 @@ import type { ResolvedEvent, TraceStats, TracerDriver } from '../types.js';
 import { parseInfo } from './ktrace-decode.js';
 
 const K = '/sys/kernel/debug/ktrace';
+// the module returns at most 64 KiB of whole records per read (ktrace/ABI.md)
+const DUMP_READ_BYTES = 65536;
+const DUMP_READS = 4;
 
 export const ktraceOptions = z
   .object({
@@ -180,7 +183,15 @@ export const ktrace: TracerDriver<KtraceOptions> = {
       },
     };
   },
-  teardown: () => [`echo 0 > ${K}/enabled`, 'rmmod ktrace'],
+  // Keep a sample of the last iteration's trace with the raw output, so the
+  // records themselves can be decoded on the host (parseBufferDump). Each read
+  // of a buffer returns whole records, so 4 reads of 64 KiB end on a record
+  // boundary; 256 KiB per CPU bounds what every boot adds to the results.
+  teardown: () => [
+    `echo 0 > ${K}/enabled`,
+    `for f in ${K}/buffers/cpu*; do echo "== \${f##*/}"; dd if="$f" bs=${DUMP_READ_BYTES} count=${DUMP_READS} 2>/dev/null | base64 -w 0; echo; done`,
+    'rmmod ktrace',
+  ],
   describe: (o) => ({
     mode: o.overwrite ? 'flight-recorder (overwrite)' : 'discard newest when full',
     bufferKiBPerCpu: o.bufferKiBPerCpu,
