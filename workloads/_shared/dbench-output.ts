@@ -78,8 +78,9 @@ interface Final {
 
 /**
  * Parse dbench/tbench stdout into metrics. `what` names the workload in errors.
- * Throws ParseError at the first fatal line, at a malformed result or op-table line,
- * or with "no Throughput line" when the run never printed its summary.
+ * Throws ParseError at the first fatal line or a malformed result line, with
+ * "no Throughput line" when the run never printed its summary, and at a malformed
+ * op-table row otherwise.
  */
 export function parseDbenchOutput(raw: string, what: string): Metric[] {
   const lines = raw.split(/\r?\n/);
@@ -97,6 +98,9 @@ export function parseDbenchOutput(raw: string, what: string): Metric[] {
   let table: 'none' | 'header' | 'rows' | 'done' = 'none';
   let perClient = false;
   const passes: number[] = [];
+  // A bad op-table row is reported only if the summary is there: without it the
+  // output was cut short, and "no Throughput line" says so better.
+  let badRow: number | undefined;
 
   const setFinal = (f: Final, i: number) => {
     if (final) fail(i, `second result line (first on line ${final.line})`);
@@ -121,8 +125,9 @@ export function parseDbenchOutput(raw: string, what: string): Metric[] {
         table = 'done';
         continue;
       }
-      const m = reOpRow.exec(line) ?? fail(i, 'malformed op table row');
-      addOp(m[1]!, num(m[2]!, i), num(m[3]!, i));
+      const m = reOpRow.exec(line);
+      if (m) addOp(m[1]!, num(m[2]!, i), num(m[3]!, i));
+      else badRow ??= i;
       continue;
     }
     if (reOpHeader.test(line)) {
@@ -154,7 +159,8 @@ export function parseDbenchOutput(raw: string, what: string): Metric[] {
     }
   }
 
-  if (!final) throw new ParseError(what, 'no Throughput line (run did not finish?)');
+  if (!final) throw new ParseError(what, 'no Throughput line (run did not finish or output truncated)');
+  if (badRow !== undefined) fail(badRow, 'malformed op table row');
 
   const out: Metric[] = [];
   const push = (name: string, value: number) => {

@@ -29,7 +29,7 @@ export const dbenchTimeoutS = (seconds: number): number => 3 * seconds + 300;
 export const dbench: Workload<DbenchParams> = {
   name: 'dbench',
   description: 'dbench 4.0 file-server load on the ext4 scratch disk (throughput in MB/s)',
-  params: dbenchParams as z.ZodType<DbenchParams>,
+  params: dbenchParams,
   run(p: DbenchParams, ctx: GuestContext): string[] {
     const dir = `${ctx.scratchDir}/dbench`;
     return [

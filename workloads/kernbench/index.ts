@@ -91,7 +91,7 @@ const LOG_TAIL = 40;
 export const kernbench: Workload<KernbenchParams> = {
   name: 'kernbench',
   description: 'timed compile of kernel objects from linux-source on an overlay on the scratch disk',
-  params: kernbenchParams as z.ZodType<KernbenchParams>,
+  params: kernbenchParams,
   setup(p: KernbenchParams, ctx: GuestContext): string[] {
     const d = paths(ctx);
     const j = makeJobs(p.jobs, ctx.cpus);

@@ -72,6 +72,8 @@ const blockKey: Record<string, string> = {
   'Context Switches': 'ctxswInvoluntary',
   Sleeps: 'ctxswVoluntary',
 };
+/** Elapsed, User, System, Percent CPU, Context Switches, Sleeps */
+const BLOCK_LINES = Object.keys(blockKey).length;
 /** The script's own fatal messages (kernbench 0.42). */
 const reScriptFatal = /^(ABORTING|No kernel source found|Nothing to do; exiting|Can't find proc filesystem|.* not found in path)/;
 
@@ -90,6 +92,8 @@ function loadOf(runname: string): Load | undefined {
 
 export function parseKernbench(raw: string): Metric[] {
   const lines = raw.split(/\r?\n/);
+  // the newline ending the last line is not a blank line (blank lines end Average blocks)
+  if (lines.at(-1) === '') lines.pop();
   const fail = (i: number, msg: string): never => {
     throw new ParseError(WHAT, msg, i + 1, lines[i]);
   };
@@ -112,12 +116,15 @@ export function parseKernbench(raw: string): Metric[] {
     let m: RegExpExecArray | null;
     if (inBlock) {
       if (line.trim() === '') {
+        if (blocks.at(-1)!.values.size < BLOCK_LINES) fail(i, 'incomplete Average block');
         inBlock = false;
         continue;
       }
       m = reBlockLine.exec(line) ?? fail(i, 'malformed line in an Average block');
       const sdev = m[3] === undefined ? undefined : num(m[3], i);
-      blocks.at(-1)!.values.set(blockKey[m[1]!]!, { avg: num(m[2]!, i), sdev });
+      const key = blockKey[m[1]!]!;
+      if (blocks.at(-1)!.values.has(key)) fail(i, `second ${m[1]} line in one block`);
+      blocks.at(-1)!.values.set(key, { avg: num(m[2]!, i), sdev });
       continue;
     }
     if ((m = reBlock.exec(line))) {
@@ -161,8 +168,9 @@ export function parseKernbench(raw: string): Metric[] {
   if (blocks.length === 0) {
     throw new ParseError(WHAT, 'no result: neither a tb-kernbench time line nor an "Average ... Run" block');
   }
-  if (inBlock && blocks.at(-1)!.values.size === 0) {
-    throw new ParseError(WHAT, 'output ends inside an empty Average block (truncated?)');
+  // the script ends every block with a blank line; accept a complete block without it
+  if (inBlock && blocks.at(-1)!.values.size < BLOCK_LINES) {
+    throw new ParseError(WHAT, 'output ends inside an Average block (truncated?)');
   }
 
   const out: Metric[] = [];

@@ -22,7 +22,7 @@ export type SyscallLoopParams = z.infer<typeof syscallLoopParams>;
 export const syscallLoop: Workload<SyscallLoopParams> = {
   name: 'syscall-loop',
   description: 'raw getppid() in a loop on one pinned thread per CPU (ns per call)',
-  params: syscallLoopParams as z.ZodType<SyscallLoopParams>,
+  params: syscallLoopParams,
   run(p: SyscallLoopParams, ctx: GuestContext): string[] {
     const cpus = p.cpus === 'all' ? ctx.cpus : p.cpus;
     return [`tb-syscall-loop -n ${p.calls} -c ${cpus}`];

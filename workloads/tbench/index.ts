@@ -30,7 +30,7 @@ const WAIT_TRIES = 100;
 export const tbench: Workload<TbenchParams> = {
   name: 'tbench',
   description: 'tbench 4.0 over loopback against tbench_srv (throughput in MB/s)',
-  params: tbenchParams as z.ZodType<TbenchParams>,
+  params: tbenchParams,
   setup: (): string[] => [
     `tbench_srv > ${LOG_FILE} 2>&1 &`,
     `echo $! > ${PID_FILE}`,
