@@ -1,0 +1,374 @@
+// LTTng 2.13 kernel tracing, as a user runs it with the lttng CLI: a root
+// lttng-sessiond, one session "tb" with one kernel channel, the pinned set armed
+// by name. Two modes (see README.md in this directory):
+//  - flight-recorder: snapshot session, overwrite channel, nothing leaves the
+//    ring buffer while the workload runs (the seed's configuration);
+//  - streaming: the consumer daemon writes the trace to ctx.traceDir (a tmpfs,
+//    never the filesystem dbench measures), discard mode so nothing is lost silently.
+//
+// Names. The pinned set's LTTng names are tracepoint names (`sched_switch`) and,
+// for system calls, `syscall_entry_<name>` / `syscall_exit_<name>` with `*` for
+// all of them: the names of the events LTTng records. LTTng 2.13 arms entry and
+// exit together with one `--syscall` rule, so both must be asked for together.
+// `parseArmed` answers in the same names (a `--syscall --all` rule reads back as
+// `syscall_entry_*` and `syscall_exit_*`), so `nativeNames(events)` is simply the
+// pinned natives; the harness compares the two sets directly.
+//
+// State dump. LTTng dumps the kernel's state (processes, fds, interrupts ...)
+// synchronously inside every `lttng start`, before the command returns, so it
+// runs before the workload starts and outside its own timing. Its
+// lttng_statedump_* records are written only when those events are enabled; the
+// pinned set does not enable them, so the dump adds no trace volume either.
+import { z } from 'zod';
+import { ExitCode, TracebenchError } from '../../errors.js';
+import type { GuestContext, ResolvedEvent, TraceStats, TracerDriver } from '../../types.js';
+import { shellQuote } from '../shell.js';
+import { parsePacketHeaders, snapshotVolume } from './packets.js';
+import {
+  parseAvailableSyscalls,
+  parseCounter,
+  parseMiAvailableEvents,
+  parseMiSession,
+  parseStopWarning,
+  parseTraceFiles,
+  sections,
+  type MiChannel,
+} from './parse.js';
+
+export const SESSION = 'tb';
+export const CHANNEL = 'tbchan';
+/** guest-side state between fragments (tmpfs in the guest) */
+const STATE = '/run/tracebench-lttng';
+/** build facts written by build-in-image.sh */
+const INFO = '/usr/share/tracebench/lttng-modules.info';
+/** bytes of struct packet_header (packed, incl. cpu_id) in lttng-modules 2.13 */
+const PACKET_HEADER_BYTES = 84;
+
+/**
+ * Modules lttng-sessiond must have loaded for kernel tracing
+ * (lttng-tools 2.13 src/bin/lttng-sessiond/modprobe.c, "required"), plus the
+ * probes the pinned set needs. /proc/modules spells them with underscores.
+ */
+export const REQUIRED_MODULES = [
+  'lttng_tracer',
+  'lttng_lib_ring_buffer',
+  'lttng_ring_buffer_client_discard',
+  'lttng_ring_buffer_client_overwrite',
+  'lttng_ring_buffer_metadata_client',
+  'lttng_ring_buffer_client_mmap_discard',
+  'lttng_ring_buffer_client_mmap_overwrite',
+  'lttng_ring_buffer_metadata_mmap_client',
+];
+
+const powerOfTwo = (min: number) =>
+  z
+    .number()
+    .int()
+    .min(min)
+    .refine((n) => (n & (n - 1)) === 0, 'must be a power of two (LTTng rounds anything else up, silently)');
+
+export const lttngOptions = z
+  .object({
+    mode: z.enum(['flight-recorder', 'streaming']).default('flight-recorder'),
+    /**
+     * Per-CPU buffer = subbufSizeKiB x numSubbuf. Default 4 x 256 KiB = 1024 KiB:
+     * the power-of-two total closest to ftrace's 1408 KiB (2048 KiB is further
+     * away); LTTng's own default count of 4 keeps 3 of 4 sub-buffers readable
+     * in a snapshot. See README.md for the mismatch.
+     */
+    subbufSizeKiB: powerOfTwo(4).default(256),
+    numSubbuf: powerOfTwo(2).default(4),
+    /** --switch-timer (µs); off by default, so packets only switch when full */
+    switchTimerUs: z.number().int().positive().optional(),
+    /** --read-timer (µs); LTTng's default for kernel channels is 200000 */
+    readTimerUs: z.number().int().positive().optional(),
+  })
+  .strict();
+export type LttngOptions = z.infer<typeof lttngOptions>;
+
+const SYSCALL = /^syscall_(entry|exit)_(.+)$/;
+
+/** The pinned set split into what `lttng enable-event` takes: tracepoints and one syscall list. */
+export function planEvents(events: ResolvedEvent[]): {
+  tracepoints: { names: string[]; filter?: string }[];
+  syscalls: { names: string[]; filter?: string }[];
+} {
+  const tracepoints: { names: string[]; filter?: string }[] = [];
+  const syscalls: { names: string[]; filter?: string }[] = [];
+  for (const e of events) {
+    const tps = e.native.filter((n) => !SYSCALL.test(n));
+    const entry = new Set<string>();
+    const exit = new Set<string>();
+    for (const n of e.native) {
+      const m = SYSCALL.exec(n);
+      if (m) (m[1] === 'entry' ? entry : exit).add(m[2]);
+    }
+    if (tps.length) tracepoints.push({ names: tps, filter: e.filter });
+    if (entry.size || exit.size) syscalls.push({ names: [...new Set([...entry, ...exit])], filter: e.filter });
+  }
+  // one --syscall rule arms entry and exit: asking for one without the other cannot be honoured
+  const all = events.flatMap((e) => e.native);
+  const lonely = all
+    .map((n) => SYSCALL.exec(n))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .filter((m) => !all.includes(`syscall_${m[1] === 'entry' ? 'exit' : 'entry'}_${m[2]}`))
+    .map((m) => m[0]);
+  if (lonely.length) {
+    throw new TracebenchError({
+      message: `lttng: ${lonely.join(', ')} asked for without its entry/exit counterpart; LTTng 2.13 arms both with one --syscall rule`,
+      hint: 'map the logical syscall events to both syscall_entry_<name> and syscall_exit_<name> in the instrumentation set',
+      exitCode: ExitCode.usage,
+    });
+  }
+  return { tracepoints, syscalls };
+}
+
+/** The names `parseArmed` reports when `events` are armed: the pinned natives, sorted, once each. */
+export function nativeNames(events: ResolvedEvent[]): string[] {
+  return [...new Set(events.flatMap((e) => e.native))].sort();
+}
+
+const snapshotDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng-snapshot`;
+const streamDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng`;
+
+function enableEventLines(events: ResolvedEvent[]): string[] {
+  const { tracepoints, syscalls } = planEvents(events);
+  const base = `lttng enable-event -k --session ${SESSION} -c ${CHANNEL}`;
+  const filt = (f?: string) => (f ? ` --filter ${shellQuote(f)}` : '');
+  const plain = tracepoints.filter((t) => !t.filter).flatMap((t) => t.names);
+  const lines: string[] = [];
+  if (plain.length) lines.push(`${base} ${plain.join(',')}`);
+  for (const t of tracepoints.filter((t) => t.filter)) lines.push(`${base}${filt(t.filter)} ${t.names.join(',')}`);
+  // sys_enter and sys_exit both map to the same --syscall rule: one line per filter
+  const byFilter = new Map<string | undefined, Set<string>>();
+  for (const s of syscalls) byFilter.set(s.filter, new Set([...(byFilter.get(s.filter) ?? []), ...s.names]));
+  for (const [filter, names] of byFilter) {
+    const which = names.has('*') ? '--all' : [...names].sort().join(',');
+    lines.push(`${base} --syscall${filt(filter)} ${which}`);
+  }
+  return lines;
+}
+
+/** Dump the packed header of every packet of every stream file (at most numSubbuf per CPU in a snapshot). */
+function packetDumpLines(dir: string): string[] {
+  return [
+    `for f in $(find ${dir} -type f -path '*/kernel/*' ! -name metadata ! -path '*/index/*' | sort); do`,
+    `  size=$(stat -c %s "$f"); off=0`,
+    `  while [ "$off" -lt "$size" ]; do`,
+    `    echo "packet \${f##*/} $off $(od -A n -t u8 -v -j "$off" -N 88 "$f" | tr -s ' \\n' '  ')"`,
+    // packet_size (bits) is the 9th u64: the walk needs it to find the next packet
+    `    bits=$(od -A n -t u8 -j $((off + 56)) -N 8 "$f" | tr -d ' ')`,
+    `    [ "$bits" -gt 0 ] || break`,
+    `    off=$((off + bits / 8))`,
+    `  done`,
+    `done`,
+  ];
+}
+
+function channelOf(xml: string, what: string): MiChannel {
+  const ch = parseMiSession(xml).channels.find((c) => c.name === CHANNEL);
+  if (!ch) throw new TracebenchError({ message: `lttng: no channel ${CHANNEL} in ${what}`, exitCode: ExitCode.guest });
+  return ch;
+}
+
+export function parseLttngStats(raw: string, o: LttngOptions): TraceStats {
+  const s = sections(raw);
+  const now = channelOf(s.list ?? '', 'the collect output');
+  // discarded_events/lost_packets are cumulative since the session was created:
+  // the iteration's share is the difference from the copy saved after the last clear
+  const before = s.baseline?.trim() ? channelOf(s.baseline, 'the baseline') : { discardedEvents: 0, lostPackets: 0 };
+  const discarded = now.discardedEvents - before.discardedEvents;
+  const lostPackets = now.lostPackets - before.lostPackets;
+  const stop = parseStopWarning(s.stop ?? '');
+  const counter = parseCounter(s.counter ?? '');
+  const files = parseTraceFiles(s.files ?? '');
+  const details: Record<string, unknown> = {
+    mode: o.mode,
+    discardedEvents: discarded,
+    lostPackets,
+    stopWarning: stop,
+    streams: files.streams,
+    streamFileBytes: files.streamBytes,
+    metadataBytes: files.metadataBytes,
+    packetsRead: counter.packetBeginnings,
+    discardedEventMessages: counter.discardedEventMessages,
+    discardedPacketMessages: counter.discardedPacketMessages,
+  };
+  if (o.mode === 'streaming') {
+    return {
+      events: counter.events + discarded,
+      bytes: files.streamBytes,
+      lost: discarded,
+      overwritten: 0,
+      method:
+        'streaming: events = babeltrace2 counter of the trace written to tmpfs + discarded events (lttng list); bytes = stream files (packets incl. padding, excl. metadata and index)',
+      details,
+    };
+  }
+  // flight recorder: LTTng reports no statistics for snapshot sessions
+  const headers = parsePacketHeaders(s.packets ?? '');
+  const vol = snapshotVolume(headers, parsePacketHeaders(s['previous-packets'] ?? ''), PACKET_HEADER_BYTES);
+  const bytesPerEvent = counter.events > 0 ? vol.snapshotRecordBytes / counter.events : 0;
+  const subbufBytes = o.subbufSizeKiB * 1024;
+  const overwrittenBytes = vol.overwrittenPackets * (subbufBytes - PACKET_HEADER_BYTES);
+  const overwrittenEvents = bytesPerEvent > 0 ? Math.round(overwrittenBytes / bytesPerEvent) : 0;
+  return {
+    events: counter.events + overwrittenEvents,
+    bytes: Math.round(vol.snapshotRecordBytes + overwrittenBytes),
+    lost: 0,
+    overwritten: overwrittenEvents,
+    method:
+      'flight recorder: snapshot at the end of the iteration, events counted by babeltrace2 (exact lower bound) + overwritten packets from packet_seq_num x sub-buffer size / mean snapshot record size (estimate); bytes = record bytes (content minus packet headers)',
+    details: {
+      ...details,
+      snapshotEvents: counter.events,
+      snapshotRecordBytes: vol.snapshotRecordBytes,
+      snapshotPackets: vol.snapshotPackets,
+      producedPackets: vol.producedPackets,
+      overwrittenPackets: vol.overwrittenPackets,
+      meanRecordBytes: bytesPerEvent,
+    },
+  };
+}
+
+/** Armed names from armedCommands' output; throws naming every armed event this kernel's LTTng does not offer. */
+export function parseLttngArmed(raw: string): string[] {
+  const s = sections(raw);
+  const available = new Set(parseMiAvailableEvents(s.available ?? ''));
+  const syscalls = new Set(parseAvailableSyscalls(s.syscalls ?? ''));
+  const session = parseMiSession(s.session ?? '');
+  const armed: string[] = [];
+  const unavailable: string[] = [];
+  for (const ch of session.channels.filter((c) => c.enabled)) {
+    for (const e of ch.events.filter((e) => e.enabled)) {
+      if (e.type === 'TRACEPOINT') {
+        // LTTng accepts any name and arms nothing when no probe provides it
+        if (!e.name.includes('*') && !available.has(e.name)) unavailable.push(e.name);
+        armed.push(e.name);
+      } else if (e.type === 'SYSCALL') {
+        if (e.name !== '*' && !syscalls.has(e.name)) unavailable.push(`syscall ${e.name}`);
+        armed.push(`syscall_entry_${e.name}`, `syscall_exit_${e.name}`);
+      } else armed.push(`${e.type.toLowerCase()}:${e.name}`);
+    }
+  }
+  if (unavailable.length) {
+    throw new TracebenchError({
+      message: `lttng: this kernel's LTTng does not offer ${unavailable.join(', ')} (not in \`lttng list -k\`${unavailable.some((u) => u.startsWith('syscall ')) ? ' / `lttng list -k --syscall`' : ''})`,
+      hint: 'check the probe module is built (lttng-modules build log, /usr/share/tracebench/lttng-modules.info) and the LTTng names in configs/instrumentation',
+      exitCode: ExitCode.guest,
+    });
+  }
+  return [...new Set(armed)].sort();
+}
+
+export function parseLttngVersion(raw: string): Record<string, string> {
+  const s = sections(raw);
+  const out: Record<string, string> = {};
+  const tools = /lttng \(LTTng Trace Control\) (\S+)(?: - (.+))?/.exec(s.lttng ?? '');
+  if (tools) out.lttngTools = tools[1];
+  const sessiond = (s.sessiond ?? '').trim();
+  if (sessiond) out.sessiond = sessiond.split('\n')[0];
+  const mod = (s.modules ?? '').trim();
+  if (mod) out.lttngModules = mod.split('\n')[0];
+  const bt = /Babeltrace (\S+)/.exec(s.babeltrace2 ?? '');
+  if (bt) out.babeltrace2 = bt[1];
+  for (const line of (s.build ?? '').split('\n')) {
+    const i = line.indexOf('=');
+    if (i > 0) out[`build.${line.slice(0, i)}`] = line.slice(i + 1);
+  }
+  return out;
+}
+
+export const lttng: TracerDriver<LttngOptions> = {
+  name: 'lttng',
+  options: lttngOptions,
+  versionCommands: () => [
+    'echo "== lttng"; lttng --version',
+    'echo "== sessiond"; lttng-sessiond --version',
+    'echo "== modules"; modinfo -F version lttng-tracer',
+    'echo "== babeltrace2"; babeltrace2 --version',
+    `echo "== build"; cat ${INFO}`,
+  ],
+  parseVersion: parseLttngVersion,
+  setup: (events, o, ctx) => {
+    const streaming = o.mode === 'streaming';
+    const mods = REQUIRED_MODULES.join(' ');
+    return [
+      `mkdir -p ${STATE}`,
+      `rm -f ${STATE}/*`,
+      // root's sessiond modprobes lttng-modules as it starts; --daemonize returns once it is ready
+      'lttng-sessiond --daemonize',
+      `for m in ${mods}; do grep -q "^$m " /proc/modules || { echo "lttng: module $m is not loaded after lttng-sessiond started: is lttng-modules built for $(uname -r)? (see ${INFO})" >&2; exit 1; }; done`,
+      streaming
+        ? `lttng create ${SESSION} --output ${streamDir(ctx)}`
+        : `lttng create ${SESSION} --snapshot --output ${snapshotDir(ctx)}`,
+      [
+        `lttng enable-channel -k --session ${SESSION}`,
+        `--subbuf-size=${o.subbufSizeKiB}k --num-subbuf=${o.numSubbuf}`,
+        streaming ? '--discard' : '--overwrite',
+        o.switchTimerUs ? `--switch-timer=${o.switchTimerUs}` : '',
+        o.readTimerUs ? `--read-timer=${o.readTimerUs}` : '',
+        CHANNEL,
+      ]
+        .filter(Boolean)
+        .join(' '),
+      ...enableEventLines(events),
+      // the loss counters are cumulative: keep what they read before the first start
+      `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
+    ];
+  },
+  armedCommands: () => [
+    'echo "== available"; lttng --mi xml list -k',
+    'echo; echo "== syscalls"; lttng list -k --syscall',
+    `echo "== session"; lttng --mi xml list ${SESSION}`,
+  ],
+  parseArmed: parseLttngArmed,
+  // the state dump runs inside `lttng start`, before the workload (see top)
+  start: () => [`lttng start ${SESSION}`],
+  // stop flushes the buffers and prints the discarded/lost warning: keep it for collect
+  stop: () => [`lttng stop ${SESSION} > ${STATE}/stop.txt 2>&1 || { cat ${STATE}/stop.txt >&2; exit 1; }`, `cat ${STATE}/stop.txt`],
+  collect: (o, ctx) => {
+    const streaming = o.mode === 'streaming';
+    const dir = streaming ? streamDir(ctx) : snapshotDir(ctx);
+    return [
+      ...(streaming ? [] : [`rm -rf ${dir}`, `lttng snapshot record --session ${SESSION} > /dev/null`]),
+      `echo "== stop"; cat ${STATE}/stop.txt`,
+      `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
+      `echo "== list"; lttng --mi xml list ${SESSION}; echo`,
+      `echo "== files"; find ${dir} -type f -printf '%s %P\\n'`,
+      ...(streaming
+        ? []
+        : [
+            `echo "== previous-packets"; cat ${STATE}/packets.txt 2>/dev/null || true`,
+            `{`,
+            ...packetDumpLines(dir),
+            `} > ${STATE}/packets.new`,
+            `echo "== packets"; cat ${STATE}/packets.new`,
+            // the next iteration's packets are counted from these sequence numbers
+            `mv ${STATE}/packets.new ${STATE}/packets.txt`,
+          ]),
+      `echo "== counter"; babeltrace2 ${dir} -c sink.utils.counter`,
+      // next iteration starts from empty buffers (and, streaming, no files on tmpfs)
+      ...(streaming ? [] : [`rm -rf ${dir}`]),
+      `lttng clear ${SESSION} > /dev/null`,
+      `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
+    ];
+  },
+  parseStats: parseLttngStats,
+  teardown: () => [
+    `lttng destroy ${SESSION} || true`,
+    // sessiond writes its pid file in its root rundir
+    'kill "$(cat /run/lttng/lttng-sessiond.pid)" || true',
+  ],
+  describe: (o) => ({
+    mode: o.mode === 'streaming' ? 'streaming (discard mode, trace on tmpfs)' : 'flight-recorder (snapshot session, overwrite)',
+    subbufSizeKiB: o.subbufSizeKiB,
+    numSubbuf: o.numSubbuf,
+    bufferKiBPerCpu: o.subbufSizeKiB * o.numSubbuf,
+    bufferParity: `LTTng per-CPU buffer ${o.subbufSizeKiB * o.numSubbuf} KiB vs ftrace 1408 KiB: LTTng sizes are powers of two`,
+    switchTimerUs: o.switchTimerUs ?? 'off',
+    readTimerUs: o.readTimerUs ?? 200000,
+    syscalls: 'enable-event -k --syscall (entry and exit together)',
+    stateDump: 'runs inside lttng start, before the workload; lttng_statedump_* not enabled, so not recorded',
+  }),
+};
