@@ -1,6 +1,9 @@
 // Import: the seed's own 2009 numbers go in, the seed's slowdowns come out.
 import { strict as assert } from 'node:assert';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { TracebenchError } from '../harness/errors.js';
@@ -70,5 +73,47 @@ describe('importCsv', () => {
     assert.equal(r.samples[0]!.metrics[0]!.unit, 'MB/s');
     assert.equal(r.samples[1]!.metrics[0]!.better, 'lower');
     assert.equal(r.samples[2]!.metrics[0]!.better, 'higher');
+  });
+});
+
+describe('tracebench import / report (the real binary)', () => {
+  const ROOT = fileURLToPath(new URL('..', import.meta.url));
+  const cli = (args: string[]) =>
+    execa(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/tracebench.ts'), ...args], { cwd: ROOT, reject: false });
+
+  it('imports the seed example and reports it', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'tracebench-import-'));
+    try {
+      const run = join(tmp, 'seed-2009');
+      const imp = await cli(['import', SEED, '--out', run, '--kernel', '2.6.29-rc7']);
+      assert.equal(imp.exitCode, 0, imp.stderr);
+      assert.match(imp.stdout, /imported 11 samples into/);
+      const again = await cli(['import', SEED, '--out', run]);
+      assert.equal(again.exitCode, 2);
+      assert.equal(again.stderr, `error: ${run} already holds a result set\nhint: choose another --out, or pass --force to replace it`);
+      const rep = await cli(['report', run, '--out', join(tmp, 'report'), '--format', 'text', 'csv']);
+      assert.equal(rep.exitCode, 0, rep.stderr);
+      assert.match(rep.stdout, /^slowdown +\| +\| 12\.3 %$/m);
+      assert.ok(rep.stdout.includes(join(tmp, 'report', 'summary.csv')));
+      assert.ok(existsSync(join(tmp, 'report', 'report.txt')));
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('bad input: exit 2 and the line and field', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'tracebench-import-'));
+    try {
+      const bad = join(tmp, 'bad.csv');
+      writeFileSync(bad, `${HEADER}\ndbench,vanilla,1,throughput,fast,MB/s\n`);
+      const r = await cli(['import', bad, '--out', join(tmp, 'run')]);
+      assert.equal(r.exitCode, 2);
+      assert.equal(r.stderr, `error: ${bad}:2: field "value": "fast" is not a number`);
+      assert.equal(existsSync(join(tmp, 'run')), false, 'nothing written on error');
+      const missing = await cli(['report', join(tmp, 'nowhere')]);
+      assert.equal(missing.exitCode, 2);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
