@@ -93,3 +93,24 @@ describe('report formats', () => {
     assert.match(text, /^tracebench run tcg-mixed/);
   });
 });
+
+describe('report edge cases', () => {
+  it('a run whose every sample failed still reports (counts, no cells)', async () => {
+    const rs = readResultSet(TCG);
+    const failedOnly = { ...rs, samples: rs.samples.filter((s) => s.status === 'failed') };
+    const { files, text } = await buildReport(failedOnly);
+    assert.match(text, /^tracebench run tcg-mixed/);
+    const html = String(files.find((f) => f.path === 'index.html')!.content);
+    assert.match(html, /Failed samples \(counted, not used\)/);
+    assert.equal(summarize(failedOnly).cells.length, 0);
+  });
+
+  it('a config without vanilla is shown as "no baseline"', async () => {
+    const rs = readResultSet(TCG);
+    const noVanilla = { ...rs, samples: rs.samples.filter((s) => s.config !== 'vanilla') };
+    const s = summarize(noVanilla);
+    assert.ok(s.cells.every((c) => c.noBaseline && c.vsBaseline === null));
+    const { text } = await buildReport(noVanilla, { formats: ['text'] });
+    assert.match(text, /no baseline/);
+  });
+});
