@@ -100,6 +100,7 @@ describe('report edge cases', () => {
     const failedOnly = { ...rs, samples: rs.samples.filter((s) => s.status === 'failed') };
     const { files, text } = await buildReport(failedOnly);
     assert.match(text, /^tracebench run tcg-mixed/);
+    assert.match(text, /^  debian-6\.12 lttng dbench: boot 7 iteration 3: dbench: no result line/m);
     const html = String(files.find((f) => f.path === 'index.html')!.content);
     assert.match(html, /Failed samples \(counted, not used\)/);
     assert.equal(summarize(failedOnly).cells.length, 0);

@@ -26,6 +26,7 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
     `tracebench run ${summary.runId} (${m.source === 'import' ? 'imported' : 'measured'}) — kernel ${kernelLine(rs)} — accelerator ${summary.accelerator}`,
   ];
   if (summary.emulated) lines.push(EMULATION_NOTICE);
+  if (summary.failedSamples.length > 0) lines.push(`failed samples: ${summary.failedSamples.length} (counted and listed, never used as values)`);
   const bad = m.boots.filter((b) => b.status !== 'finished');
   if (m.boots.length > 0) {
     lines.push(
@@ -78,6 +79,16 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
         ]),
       );
     }
+  }
+  // failures of a (kernel, config, workload) that has no successful sample at all
+  // belong to no table above, yet must still be shown
+  const orphans = summary.failedSamples.filter(
+    (f) => !summary.cells.some((c) => c.kernel === f.kernel && c.config === f.config && c.workload === f.workload),
+  );
+  if (orphans.length > 0) {
+    out.push('');
+    out.push('failed samples with no successful sample in their cell (counted, not used):');
+    for (const f of orphans) out.push(`  ${f.kernel} ${f.config} ${f.workload}: boot ${f.boot} iteration ${f.iteration}${f.error ? `: ${f.error}` : ''}`);
   }
   return out.join('\n') + '\n';
 }
