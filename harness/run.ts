@@ -29,7 +29,8 @@ export interface Sink {
 
 export interface RunContext {
   suite: Suite;
-  image: Pick<ImageInfo, 'kernel' | 'initrd' | 'root'>;
+  /** the image of each kernel of the suite, by kernel name */
+  images: Record<string, Pick<ImageInfo, 'kernel' | 'initrd' | 'root'>>;
   accel: 'kvm' | 'tcg';
   outDir: string;
   machine: Machine;
@@ -141,14 +142,15 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   const scratch = join(ctx.scratchDir, `${manifest.runId}-${boot.id}.img`);
   await ctx.makeScratch(scratch, suite.machine.scratchGiB);
   const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
+  const image = ctx.images[boot.kernel.name];
   const spec: MachineSpec = {
     accel: ctx.accel,
     cpus: suite.machine.cpus,
     memoryMiB: suite.machine.memoryMiB,
-    kernel: ctx.image.kernel,
-    initrd: ctx.image.initrd,
+    kernel: image.kernel,
+    initrd: image.initrd,
     cmdline: baseCmdline(driver?.kernelCmdline?.(options) ?? []),
-    rootImage: ctx.image.root,
+    rootImage: image.root,
     scratchImage: scratch,
     shareDir,
     name: `tracebench-${boot.id}`,

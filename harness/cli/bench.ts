@@ -1,6 +1,6 @@
 // tracebench bench [--suite quick|standard|FILE] [--out DIR] [--dry-run] [--show-command] [--resume]
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve, dirname } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadSuite, resolveEvents, type Suite } from '../config.js';
 import { ExitCode, TracebenchError } from '../errors.js';
@@ -18,13 +18,17 @@ import { FORMAT_VERSION, type Manifest } from '../store/schema.js';
 import { tracers } from '../tracers/index.js';
 import type { TracerDriver } from '../types.js';
 import { toolVersion } from '../version.js';
-import { buildReport } from '../report/index.js';
 import { summarize } from '../stats/summary.js';
 import { adaptiveDecision } from '../stats/adaptive.js';
 import { requireChecks } from './doctor.js';
 import { ensureImage } from './image.js';
+import { writeReport } from './report.js';
+import { recipeFor } from '../image/recipe.js';
+import type { ImageInfo } from '../image/build.js';
 
 const say = (s: string) => process.stderr.write(s + '\n');
+
+const kernelIdentity = (im: ImageInfo) => `${im.kernelRelease}@${im.kernelConfigHash.slice(0, 12)}`;
 
 function runIdFor(suite: Suite): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -40,7 +44,8 @@ function describePlan(suite: Suite, boots: Boot[]): string {
   return lines.join('\n');
 }
 
-function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, image: Awaited<ReturnType<typeof ensureImage>>): Manifest {
+function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, images: Record<string, ImageInfo>): Manifest {
+  const image = images[suite.kernels[0].name];
   const ctx = guestContext(suite.machine.cpus);
   const tool = toolVersion();
   return {
@@ -52,7 +57,10 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     host,
     accelerator: accel.accel,
     machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
-    kernels: suite.kernels.map((k) => ({ name: k.name, release: image.kernelRelease, source: `${k.source}:${k.package} ${image.packages[k.package] ?? ''}`.trim(), configHash: image.kernelConfigHash, identity: `${image.kernelRelease}@${image.kernelConfigHash.slice(0, 12)}` })),
+    kernels: suite.kernels.map((k) => {
+      const im = images[k.name];
+      return { name: k.name, release: im.kernelRelease, source: `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im) };
+    }),
     image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
     instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
     tracers: suite.configs.map((c) => {
@@ -69,7 +77,7 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     startedAt: new Date().toISOString(),
     boots: [],
     axes: {
-      kernel: `${image.kernelRelease}@${image.kernelConfigHash.slice(0, 12)}`,
+      kernel: suite.kernels.map((k) => kernelIdentity(images[k.name])).join(' '),
       ...(image.steps['lttng-modules']?.version ? { 'lttng-modules': `${image.steps['lttng-modules'].version}@${image.steps['lttng-modules'].srcHash ?? ''}` } : {}),
       ...(image.steps.ktrace?.version ? { ktrace: `${image.steps.ktrace.version}@${image.steps.ktrace.srcHash ?? ''}` } : {}),
     },
@@ -112,7 +120,10 @@ export interface BenchResult {
 export async function bench(o: BenchOptions): Promise<BenchResult> {
   const suite = loadSuite(o.suite);
   requireChecks(hostChecks());
-  const image = await ensureImage({ mirror: o.mirror });
+  // one cached image per kernel of the suite: kernels are a version axis
+  const images: Record<string, ImageInfo> = {};
+  for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k.package) });
+  const image = images[suite.kernels[0].name];
   const host = await hostInfo();
   const wanted = o.accel ?? suite.machine.accel;
   const outDir = resolve(o.out ?? join(PROJECT_ROOT, 'results', runIdFor(suite)));
@@ -129,7 +140,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     accel = wanted === 'auto' ? await probeKvm(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
     if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
     else say(`accelerator: KVM (${accel.reason})`);
-    manifest = initialManifest(suite, basename(outDir), accel, host, image);
+    manifest = initialManifest(suite, basename(outDir), accel, host, images);
     mkdirSync(outDir, { recursive: true });
     writeManifest(outDir, manifest);
   }
@@ -137,7 +148,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   const started = Date.now();
   const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
   const done = new Set(manifest.boots.map((b) => b.boot));
-  const ctx = { suite, image, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress };
+  const ctx = { suite, images, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress };
   const initial = plan(suite);
   await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
   // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
@@ -162,16 +173,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   }
   manifest.finishedAt = new Date().toISOString();
   writeManifest(outDir, manifest);
-  const reportDir = resolve(o.reports ?? join(PROJECT_ROOT, 'reports', manifest.runId));
-  const report = await buildReport(readResultSet(outDir));
-  const files: string[] = [];
-  for (const f of report.files) {
-    const p = join(reportDir, f.path);
-    mkdirSync(dirname(p), { recursive: true });
-    writeFileSync(p, f.content);
-    files.push(p);
-  }
-  return { outDir, reportDir, manifest, text: report.text, files };
+  const report = await writeReport(outDir, o.reports);
+  return { outDir, reportDir: report.reportDir, manifest, text: report.text, files: report.files };
 }
 
 interface Args {

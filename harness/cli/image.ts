@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { buildImage, imageKey, readImageInfo, imageDir, type ImageInfo } from '../image/build.js';
+import { defaultRecipe, type ImageRecipe } from '../image/recipe.js';
 import { hostMirror } from '../image/mirror.js';
 import { hostChecks } from '../doctor.js';
 import { requireChecks } from './doctor.js';
@@ -9,16 +10,18 @@ import { requireChecks } from './doctor.js';
 const say = (s: string) => process.stderr.write(s + '\n');
 
 /** Build the image or reuse the cached one, saying which. Shared by `image build` and `bench`. */
-export async function ensureImage(opts: { mirror?: string; force?: boolean }): Promise<ImageInfo> {
+export async function ensureImage(opts: { mirror?: string; force?: boolean; recipe?: ImageRecipe }): Promise<ImageInfo> {
+  const recipe = opts.recipe ?? defaultRecipe;
   const mirror = opts.mirror ?? hostMirror();
   const started = Date.now();
-  const cached = readImageInfo(imageKey());
+  const cached = readImageInfo(imageKey(recipe));
   if (cached && !opts.force) {
     say(`image: reusing cached image ${cached.key} (kernel ${cached.kernelRelease}, built ${cached.builtAt} in ${cached.buildS.toFixed(0)} s)`);
     return cached;
   }
-  say(`image: building ${imageKey()} from Debian ${mirror} (several minutes; cached afterwards)`);
+  say(`image: building ${imageKey(recipe)} from Debian ${mirror} (several minutes; cached afterwards)`);
   const { info } = await buildImage({
+    recipe,
     mirror,
     force: opts.force,
     onProgress: (l) => say(`image: ${l.replace(/^I: /, '')}`),

@@ -69,3 +69,16 @@ export const defaultRecipe: ImageRecipe = {
   mountPoints: ['/tb', '/scratch', '/tb-trace', '/var/lib/lttng'],
   sizeGiB: 6,
 };
+
+/**
+ * The recipe for one kernel of a suite: Debian's kernel package (and its headers,
+ * which the tracer modules build against) replaces the default metapackage.
+ * Each kernel gets its own cached image, so kernels are a version axis of a suite.
+ */
+export function recipeFor(kernelPackage: string): ImageRecipe {
+  const headers = kernelPackage.replace(/^linux-image-/, 'linux-headers-');
+  return {
+    ...defaultRecipe,
+    packages: defaultRecipe.packages.map((p) => (p === 'linux-image-amd64' ? kernelPackage : p === 'linux-headers-amd64' ? headers : p)),
+  };
+}
