@@ -1,8 +1,12 @@
 // The tracer registry: one line per driver. "none" (vanilla) has no driver.
 import type { TracerDriver } from '../types.js';
 import { ftrace } from './ftrace.js';
+import { ktrace } from './ktrace.js';
+import { lttng } from './lttng/index.js';
 
 export const tracers = {
   ftrace,
+  lttng,
+  ktrace,
 } satisfies Record<string, TracerDriver>;
 export type TracerName = keyof typeof tracers;
