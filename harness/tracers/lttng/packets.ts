@@ -27,7 +27,10 @@ const CTF_MAGIC = 0xc1fc1fc1;
  * Decode the `packet ...` lines. The 88 bytes are the packed struct packet_header:
  * magic(4) uuid(16) stream_id(4) stream_instance_id(8) | timestamp_begin,
  * timestamp_end, content_size, packet_size, packet_seq_num, events_discarded (8 each).
- * Read as eleven u64: [7] content_size, [8] packet_size (bits), [9] seq, [10] discarded.
+ * Read as eleven u64: [0] magic + uuid head, [1..2] uuid rest + stream_id,
+ * [3] stream_instance_id, [4] timestamp_begin, [5] timestamp_end,
+ * [6] content_size, [7] packet_size (both in bits), [8] packet_seq_num,
+ * [9] events_discarded, [10] cpu_id + the first bytes after the header.
  */
 export function parsePacketHeaders(text: string): PacketHeader[] {
   const out: PacketHeader[] = [];
@@ -40,10 +43,10 @@ export function parsePacketHeaders(text: string): PacketHeader[] {
     out.push({
       stream: f[1],
       offset: Number(f[2]),
-      contentBits: Number(w[7]),
-      packetBits: Number(w[8]),
-      seq: Number(w[9]),
-      eventsDiscarded: Number(w[10]),
+      contentBits: Number(w[6]),
+      packetBits: Number(w[7]),
+      seq: Number(w[8]),
+      eventsDiscarded: Number(w[9]),
     });
   });
   return out;

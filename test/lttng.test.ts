@@ -1,0 +1,230 @@
+// LTTng driver: parsers against output captured from a real trixie guest
+// (kernel 6.12.117+deb13-amd64, lttng-tools 2.13.15, lttng-modules 2.13.18 built
+// by harness/tracers/lttng/build-in-image.sh, babeltrace2 2.1.1) in
+// test/fixtures/lttng/. drv-* files are the driver's own fragments' output.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse as parseYaml } from 'yaml';
+import { compareArmed, expectedNative } from '../harness/armed.js';
+import { instrumentationSchema, resolveEvents } from '../harness/config.js';
+import { TracebenchError } from '../harness/errors.js';
+import {
+  lttng,
+  lttngOptions,
+  nativeNames,
+  parseLttngArmed,
+  parseLttngStats,
+  parseLttngVersion,
+  planEvents,
+} from '../harness/tracers/lttng/index.js';
+import { parsePacketHeaders, snapshotVolume } from '../harness/tracers/lttng/packets.js';
+import {
+  parseAvailableSyscalls,
+  parseCounter,
+  parseListText,
+  parseMiAvailableEvents,
+  parseMiSession,
+  parseStopWarning,
+  parseTraceFiles,
+} from '../harness/tracers/lttng/parse.js';
+
+const FX = join(import.meta.dirname, 'fixtures', 'lttng');
+const fx = (name: string) => readFileSync(join(FX, name), 'utf8');
+const pinned = () =>
+  resolveEvents(
+    instrumentationSchema.parse(parseYaml(readFileSync(join(import.meta.dirname, '..', 'configs', 'instrumentation', 'default.yaml'), 'utf8'))),
+    'lttng',
+  );
+const ctx = { cpus: 2, scratchDir: '/scratch', scratchKind: 'ext4', traceDir: '/tb-trace' };
+
+describe('lttng list (MI and text)', () => {
+  it('reads the flight-recorder session: channel attributes and 15 rules', () => {
+    const s = parseMiSession(fx('fr-list.xml'));
+    assert.equal(s.name, 'tb');
+    assert.equal(s.snapshot, true);
+    assert.equal(s.channels.length, 1);
+    const ch = s.channels[0];
+    assert.deepEqual(
+      { name: ch.name, overwrite: ch.overwrite, size: ch.subbufSizeBytes, n: ch.numSubbuf, d: ch.discardedEvents, l: ch.lostPackets },
+      { name: 'tbchan', overwrite: true, size: 262144, n: 4, d: 0, l: 0 },
+    );
+    assert.equal(ch.events.length, 15);
+    assert.deepEqual(ch.events[0], { name: '*', type: 'SYSCALL', enabled: true, filter: undefined });
+  });
+
+  it('reads loss counters: discard mode counts events, overwrite mode packets', () => {
+    assert.equal(parseMiSession(fx('tiny-list-after.xml')).channels[0].discardedEvents, 522596);
+    assert.equal(parseMiSession(fx('tinyo-list-after.xml')).channels[0].lostPackets, 1653);
+    const st = parseMiSession(fx('st-list-after.xml'));
+    assert.equal(st.snapshot, false);
+    assert.equal(st.path, '/tb-trace/lttng');
+  });
+
+  it('reads filters and syscall rules', () => {
+    const ch = parseMiSession(fx('tf-list.xml')).channels[0];
+    assert.equal(ch.events.find((e) => e.name === 'irq_softirq_raise')?.filter, 'vec == 3');
+    assert.deepEqual(
+      ch.events.filter((e) => e.type === 'SYSCALL').map((e) => e.name).sort(),
+      ['no_such_syscall', 'read', 'sendto', 'write'],
+    );
+  });
+
+  it('reads the text form the same way', () => {
+    const rules = parseListText(fx('fr-list.txt'));
+    assert.equal(rules.length, 15);
+    assert.deepEqual(rules[0], { channel: 'tbchan', name: '*', type: 'syscall', enabled: true, filtered: false });
+    const tf = parseListText(fx('tf-list.txt'));
+    assert.equal(tf.find((r) => r.name === 'irq_softirq_raise')?.filtered, true);
+    assert.equal(tf.find((r) => r.name === 'read')?.type, 'syscall');
+  });
+
+  it('lists what this kernel offers', () => {
+    const ev = parseMiAvailableEvents(fx('list-k.xml'));
+    for (const n of ['sched_switch', 'timer_hrtimer_start', 'kmem_mm_page_alloc', 'net_if_receive_skb', 'napi_poll', 'block_rq_issue'])
+      assert.ok(ev.includes(n), n);
+    const sc = parseAvailableSyscalls(fx('list-k-syscall.txt'));
+    assert.ok(sc.includes('read') && sc.includes('sendto') && sc.includes('timerfd_gettime32'));
+    assert.ok(!sc.includes('no_such_syscall'));
+  });
+});
+
+describe('lttng stop warnings', () => {
+  it('discarded events, lost packets, or nothing', () => {
+    assert.deepEqual(parseStopWarning(fx('tiny-stop.txt')), { discardedEvents: 522596, lostPackets: 0 });
+    assert.deepEqual(parseStopWarning(fx('tinyo-stop.txt')), { discardedEvents: 0, lostPackets: 1653 });
+    assert.deepEqual(parseStopWarning(fx('fr-stop.txt')), { discardedEvents: 0, lostPackets: 0 });
+    // both in one line, as lttng-tools 2.13 prints them when a channel has both
+    assert.deepEqual(
+      parseStopWarning('Warning: 12 events were discarded and 3 packets were lost, please refer to the documentation on channel configuration.'),
+      { discardedEvents: 12, lostPackets: 3 },
+    );
+  });
+});
+
+describe('babeltrace2 counter', () => {
+  it('takes the final block, not the running ones', () => {
+    assert.deepEqual(parseCounter(fx('st-counter.txt')), {
+      events: 457597,
+      packetBeginnings: 41,
+      discardedEventMessages: 0,
+      discardedPacketMessages: 0,
+      total: 457683,
+    });
+    assert.equal(parseCounter(fx('fr-counter.txt')).events, 60432);
+  });
+  it('counts discard gaps as messages', () => {
+    assert.equal(parseCounter(fx('tiny-counter.txt')).discardedEventMessages, 62);
+    assert.equal(parseCounter(fx('tinyo-counter.txt')).discardedPacketMessages, 55);
+  });
+  it('refuses a truncated count', () => {
+    assert.throws(() => parseCounter('          10001 Event messages\n'), /TOTAL/);
+  });
+});
+
+describe('trace files', () => {
+  it('separates stream data from metadata and index', () => {
+    const f = parseTraceFiles(fx('st-files.txt'));
+    assert.equal(f.streamBytes, 5541888 + 4931584);
+    assert.equal(f.metadataBytes, 462848 + 1600 + 1384);
+    assert.equal(f.streams, 2);
+  });
+});
+
+describe('versions', () => {
+  it('reads tools, modules, babeltrace2 and the build facts', () => {
+    const v = parseLttngVersion(fx('drv-flight-recorder-version.out'));
+    assert.equal(v.lttngTools, '2.13.15');
+    assert.equal(v.sessiond, '2.13.15');
+    assert.equal(v.lttngModules, '2.13.18');
+    assert.equal(v.babeltrace2, '2.1.1');
+    assert.equal(v['build.patches'], 'hrtimer-start-was-armed');
+    assert.equal(v['build.source'], 'debian:lttng-modules-dkms 2.13.18-1+deb13u1');
+  });
+});
+
+describe('armed set', () => {
+  it('reads back exactly the pinned set, syscalls as syscall_entry_* / syscall_exit_*', () => {
+    const events = pinned();
+    const armed = parseLttngArmed(fx('drv-flight-recorder-armed.out'));
+    assert.deepEqual(nativeNames(events), expectedNative(events));
+    const check = compareArmed(expectedNative(events), armed);
+    assert.equal(check.ok, true, JSON.stringify(check));
+    assert.ok(armed.includes('syscall_entry_*') && armed.includes('syscall_exit_*'));
+  });
+
+  it('names an extra or missing event', () => {
+    const events = pinned();
+    const armed = parseLttngArmed(fx('drv-flight-recorder-armed.out')).filter((n) => n !== 'napi_poll');
+    const check = compareArmed(expectedNative(events), [...armed, 'sched_wakeup']);
+    assert.deepEqual({ missing: check.missing, extra: check.extra }, { missing: ['napi_poll'], extra: ['sched_wakeup'] });
+  });
+
+  it('refuses events this kernel does not offer, which LTTng accepts silently', () => {
+    const raw = ['== available', fx('list-k.xml'), '== syscalls', fx('list-k-syscall.txt'), '== session', fx('tf-list.xml')].join('\n');
+    assert.throws(
+      () => parseLttngArmed(raw),
+      (e: unknown) => e instanceof TracebenchError && /no_such_event/.test(e.message) && /syscall no_such_syscall/.test(e.message),
+    );
+  });
+});
+
+describe('setup commands', () => {
+  it('arms tracepoints in one rule and all syscalls once', () => {
+    const lines = lttng.setup(pinned(), lttngOptions.parse({}), ctx);
+    assert.equal(lines.filter((l) => l.includes('--syscall')).length, 1);
+    assert.ok(lines.includes('lttng enable-event -k --session tb -c tbchan --syscall --all'));
+    assert.ok(lines.includes('lttng create tb --snapshot --output /tb-trace/lttng-snapshot'));
+    assert.ok(lines.includes('lttng enable-channel -k --session tb --subbuf-size=256k --num-subbuf=4 --overwrite tbchan'));
+    const st = lttng.setup(pinned(), lttngOptions.parse({ mode: 'streaming' }), ctx);
+    assert.ok(st.includes('lttng create tb --output /tb-trace/lttng'));
+    assert.ok(st.some((l) => l.includes('--discard')));
+  });
+  it('passes filters, one rule each', () => {
+    const lines = lttng.setup([{ logical: 'napi', native: ['irq_softirq_raise'], filter: 'vec == 3' }], lttngOptions.parse({}), ctx);
+    assert.ok(lines.includes("lttng enable-event -k --session tb -c tbchan --filter 'vec == 3' irq_softirq_raise"));
+  });
+  it('refuses a syscall entry without its exit', () => {
+    assert.throws(() => planEvents([{ logical: 'x', native: ['syscall_entry_read'] }]), /syscall_entry_read/);
+  });
+  it('refuses buffer sizes LTTng would round', () => {
+    assert.equal(lttngOptions.safeParse({ subbufSizeKiB: 352 }).success, false);
+    assert.equal(lttngOptions.safeParse({ numSubbuf: 3 }).success, false);
+    assert.deepEqual(lttngOptions.parse({}), { mode: 'flight-recorder', subbufSizeKiB: 256, numSubbuf: 4 });
+  });
+});
+
+describe('stats', () => {
+  const o = lttngOptions.parse({});
+  it('flight recorder: snapshot count plus overwritten packets from packet_seq_num', () => {
+    const s1 = parseLttngStats(fx('drv-flight-recorder-collect-1.out'), o);
+    const d = s1.details as Record<string, unknown>;
+    assert.equal(d.snapshotEvents, 56977);
+    // CPU 0 started packets 0..11 and CPU 1 0..15; 4 of each are in the snapshot
+    assert.deepEqual(d.producedPackets, { tbchan_0: 12, tbchan_1: 16 });
+    assert.equal(d.overwrittenPackets, 20);
+    assert.ok(s1.events > 56977 && s1.overwritten === s1.events - 56977);
+    assert.equal(s1.lost, 0);
+    assert.match(s1.method, /lower bound/);
+    assert.match(s1.method, /estimate/);
+    // iteration 3 (1 s of dbench): the previous collect's sequence numbers are the baseline
+    const s3 = parseLttngStats(fx('drv-flight-recorder-collect-3.out'), o);
+    assert.deepEqual((s3.details as Record<string, unknown>).producedPackets, { tbchan_0: 3, tbchan_1: 5 });
+  });
+  it('packet headers decode to sizes in bits and sequence numbers', () => {
+    const h = parsePacketHeaders(fx('drv-flight-recorder-collect-1.out'));
+    assert.equal(h.length, 8);
+    assert.deepEqual(
+      { s: h[0].stream, c: h[0].contentBits, p: h[0].packetBits, q: h[0].seq },
+      { s: 'tbchan_0', c: 2096848, p: 2097152, q: 8 },
+    );
+    assert.equal(snapshotVolume(h, h, 84).overwrittenPackets, 0);
+  });
+  it('streaming: events counted in the written trace, bytes of the stream files', () => {
+    const s = parseLttngStats(fx('drv-streaming-collect-1.out'), lttngOptions.parse({ mode: 'streaming' }));
+    assert.ok(s.events > 0 && s.bytes > 0);
+    assert.equal(s.overwritten, 0);
+    assert.match(s.method, /^streaming/);
+  });
+});
