@@ -34,13 +34,22 @@ export function cacheRoot(): string {
   return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'tracebench');
 }
 
+/**
+ * Host-side files that live next to an image step (the driver's TypeScript, docs,
+ * test fixtures) do not change what the guest runs, so they do not change the key:
+ * editing a driver must not cost a ten-minute image rebuild.
+ */
+export function affectsImage(relPath: string): boolean {
+  return !/\.(ts|md)$/.test(relPath) && !relPath.split('/').includes('fixtures');
+}
+
 function hashTree(h: ReturnType<typeof createHash>, dir: string): void {
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = statSync(p);
       if (st.isDirectory()) walk(p);
-      else {
+      else if (affectsImage(relative(PROJECT_ROOT, p))) {
         h.update(relative(PROJECT_ROOT, p) + '\0');
         h.update(readFileSync(p));
         h.update('\0');
