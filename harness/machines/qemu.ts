@@ -107,7 +107,7 @@ export class QemuMachine implements Machine {
     const jobRc = existsSync(rcFile) ? Number(readFileSync(rcFile, 'utf8').trim()) : null;
     const verdict = classify(consoleText, timedOut, jobRc);
     if (verdict.status === 'job-failed' && jobRc === null && result.exitCode !== 0 && !marks.length) {
-      verdict.message = `QEMU exited ${result.exitCode} before the guest started: ${tail.trim().split('\n').slice(-3).join(' | ')}`;
+      verdict.message = `QEMU exited (${result.exitCode ?? result.signal}) before the guest started: ${tail.trim().split('\n').slice(-3).join(' | ')}`;
     }
     return { ...verdict, wallS: since(), consoleTail: tail.split('\n').slice(-40).join('\n'), marks, exitCode: result.exitCode ?? null };
   }
