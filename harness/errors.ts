@@ -11,6 +11,8 @@ export const ExitCode = {
   host: 3,
   /** guest problem: boot timeout, panic, workload failed, unparsable output */
   guest: 4,
+  /** stopped by SIGINT/SIGTERM; what was measured is kept and `--resume` continues */
+  interrupted: 130,
 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 

@@ -1,7 +1,7 @@
 // Runs a plan's boots on a Machine it is handed and turns each boot's raw output
 // into samples, appended the moment a boot ends. A boot that hangs or panics is
 // recorded with its console tail and the suite goes on with the next boot.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
@@ -41,6 +41,8 @@ export interface RunContext {
   removeScratch: (path: string) => void;
   scratchDir: string;
   onEvent?: (e: RunEvent) => void;
+  /** checked before each boot: true once the user interrupted the run */
+  stopped?: () => boolean;
 }
 
 function driverFor(tracer: string): TracerDriver | null {
@@ -125,7 +127,7 @@ function keyValues(text: string | undefined): Record<string, string> {
   return out;
 }
 
-export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promise<BootRecord> {
+export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promise<BootRecord | undefined> {
   const { suite, manifest } = ctx;
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
@@ -133,6 +135,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus });
   const rawRel = join('raw', boot.id);
   const shareDir = join(ctx.outDir, rawRel);
+  // a boot interrupted earlier and now resumed starts from an empty share
+  rmSync(shareDir, { recursive: true, force: true });
   mkdirSync(join(shareDir, 'ctl'), { recursive: true });
   mkdirSync(join(shareDir, 'out'), { recursive: true });
   for (const [rel, content] of Object.entries(job.files)) {
@@ -192,6 +196,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   } finally {
     ctx.removeScratch(scratch);
   }
+  // interrupted by the user: record nothing, so `--resume` runs this boot again
+  if (ctx.stopped?.()) return undefined;
   const refused = verdict && !verdict.ok;
   const out = (p: string) => readIf(join(shareDir, 'out', p));
   if (tracerInfo && driver && !tracerInfo.version) {
@@ -236,6 +242,10 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
 
 export async function runBoots(ctx: RunContext, boots: Boot[], total: number): Promise<BootRecord[]> {
   const records: BootRecord[] = [];
-  for (const boot of boots) records.push(await runBoot(ctx, boot, total));
+  for (const boot of boots) {
+    if (ctx.stopped?.()) break;
+    const record = await runBoot(ctx, boot, total);
+    if (record) records.push(record);
+  }
   return records;
 }

@@ -148,28 +148,51 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   const started = Date.now();
   const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
   const done = new Set(manifest.boots.map((b) => b.boot));
-  const ctx = { suite, images, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress };
-  const initial = plan(suite);
-  await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
-  // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
-  if (suite.adaptive) {
-    let rounds = suite.rounds;
-    for (;;) {
-      const d = adaptiveDecision(summarize(readResultSet(outDir)), {
-        targetHalfWidth: suite.adaptive.targetHalfWidth,
-        maxRounds: suite.adaptive.maxRounds,
-        maxSeconds: suite.adaptive.maxMinutes * 60,
-        roundsDone: rounds,
-        elapsedS: (Date.now() - started) / 1000,
-      });
-      manifest.notes = manifest.notes.filter((n) => !n.startsWith('adaptive:'));
-      manifest.notes.push(`adaptive: ${d.cells.map((c) => `${c.key}=${c.reason}`).join(', ')}`);
-      if (!d.more) break;
-      rounds++;
-      say(`adaptive: adding round ${rounds} (some slowdown intervals are wider than ±${(suite.adaptive.targetHalfWidth * 100).toFixed(1)} %)`);
-      const more = planRounds(suite, rounds, rounds, manifest.boots.length);
-      await runBoots(ctx, more.filter((b) => !done.has(b.index)), manifest.boots.length + more.length);
+  const runAll = async () => {
+    const initial = plan(suite);
+    await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
+    // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
+    if (suite.adaptive) {
+      let rounds = suite.rounds;
+      for (;;) {
+        const d = adaptiveDecision(summarize(readResultSet(outDir)), {
+          targetHalfWidth: suite.adaptive.targetHalfWidth,
+          maxRounds: suite.adaptive.maxRounds,
+          maxSeconds: suite.adaptive.maxMinutes * 60,
+          roundsDone: rounds,
+          elapsedS: (Date.now() - started) / 1000,
+        });
+        manifest.notes = manifest.notes.filter((n) => !n.startsWith('adaptive:'));
+        manifest.notes.push(`adaptive: ${d.cells.map((c) => `${c.key}=${c.reason}`).join(', ')}`);
+        if (!d.more || interrupted) break;
+        rounds++;
+        say(`adaptive: adding round ${rounds} (some slowdown intervals are wider than ±${(suite.adaptive.targetHalfWidth * 100).toFixed(1)} %)`);
+        const more = planRounds(suite, rounds, rounds, manifest.boots.length);
+        await runBoots(ctx, more.filter((b) => !done.has(b.index)), manifest.boots.length + more.length);
+      }
     }
+  };
+  // Ctrl-C: the machine kills the running guest; stop before the next boot and say how to resume
+  let interrupted = false;
+  const onSignal = () => {
+    interrupted = true;
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const ctx = { suite, images, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress, stopped: () => interrupted };
+  try {
+    await runAll();
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+  if (interrupted) {
+    writeManifest(outDir, manifest);
+    throw new TracebenchError({
+      message: `interrupted after ${manifest.boots.length} boots; every sample measured so far is in ${outDir}`,
+      hint: `continue with \`tracebench bench --suite ${o.suite} --out ${outDir} --resume\``,
+      exitCode: ExitCode.interrupted,
+    });
   }
   manifest.finishedAt = new Date().toISOString();
   writeManifest(outDir, manifest);
