@@ -1,7 +1,7 @@
 // tracebench image build|info
 import type { CommandModule } from 'yargs';
 import { ExitCode, TracebenchError } from '../errors.js';
-import { buildImage, imageKey, readImageInfo, imageDir, type ImageInfo } from '../image/build.js';
+import { buildImage, imageKey, readImageInfo, imageDir, pruneImages, type ImageInfo } from '../image/build.js';
 import { defaultRecipe, type ImageRecipe } from '../image/recipe.js';
 import { hostMirror } from '../image/mirror.js';
 import { hostChecks } from '../doctor.js';
@@ -46,7 +46,7 @@ function printInfo(info: ImageInfo): void {
 }
 
 interface Args {
-  action: 'build' | 'info';
+  action: 'build' | 'info' | 'prune';
   mirror?: string;
   force: boolean;
   json: boolean;
@@ -54,10 +54,10 @@ interface Args {
 
 export const imageCommand: CommandModule<object, Args> = {
   command: 'image <action>',
-  describe: 'build or show the cached guest image',
+  describe: 'build, show or prune the cached guest images',
   builder: (y) =>
     y
-      .positional('action', { choices: ['build', 'info'] as const, demandOption: true })
+      .positional('action', { choices: ['build', 'info', 'prune'] as const, demandOption: true, describe: 'prune removes cached images of other recipes and unfinished builds' })
       .option('mirror', { type: 'string', describe: 'Debian mirror URL (default: from the host apt configuration, or TRACEBENCH_MIRROR)' })
       .option('force', { type: 'boolean', default: false, describe: 'rebuild even if a cached image matches' })
       .option('json', { type: 'boolean', default: false, describe: 'print image.json (info)' }) as never,
@@ -65,6 +65,11 @@ export const imageCommand: CommandModule<object, Args> = {
     if (a.action === 'build') {
       requireChecks(hostChecks());
       printInfo(await ensureImage({ mirror: a.mirror, force: a.force }));
+      return;
+    }
+    if (a.action === 'prune') {
+      const keep = imageKey();
+      for (const dir of pruneImages(keep)) process.stdout.write(`removed ${dir}\n`);
       return;
     }
     const info = readImageInfo(imageKey());

@@ -219,3 +219,19 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
   renameSync(tmp, final);
   return { info, reused: false };
 }
+
+/** Remove every cached image but `keep` (and any unfinished build directory). Returns what was removed. */
+export function pruneImages(keep: string): string[] {
+  const root = join(cacheRoot(), 'images');
+  if (!existsSync(root)) return [];
+  const removed: string[] = [];
+  for (const name of readdirSync(root)) {
+    if (name === keep) continue;
+    // an unfinished build whose process still runs is left alone
+    const pid = /\.tmp-(\d+)$/.exec(name)?.[1];
+    if (pid && existsSync(`/proc/${pid}`)) continue;
+    rmSync(join(root, name), { recursive: true, force: true });
+    removed.push(join(root, name));
+  }
+  return removed;
+}
