@@ -98,6 +98,15 @@ function progress(e: RunEvent): void {
   }
 }
 
+/** Where the wall time went: boots, boot-to-first-workload, and the share spent inside workloads. */
+export function timeBreakdown(m: Manifest): string {
+  const wall = m.finishedAt ? (Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000 : m.boots.reduce((a, b) => a + b.wallS, 0);
+  const inside = m.boots.reduce((a, b) => a + (b.workloadS ?? 0), 0);
+  const toWork = m.boots.map((b) => b.bootToWorkloadS).filter((x): x is number => x !== undefined);
+  const meanToWork = toWork.length ? toWork.reduce((a, b) => a + b, 0) / toWork.length : NaN;
+  return `time: ${(wall / 60).toFixed(1)} min for ${m.boots.length} boots; ${((100 * inside) / wall).toFixed(0)} % inside workloads; ${meanToWork.toFixed(1)} s from QEMU start to the first workload (mean)`;
+}
+
 export interface BenchOptions {
   suite: string;
   out?: string;
@@ -236,7 +245,7 @@ export const benchCommand: CommandModule<object, Args> = {
     }
     const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel });
     process.stdout.write(r.text + '\n');
-    process.stdout.write(`\nresults: ${r.outDir}\nreports:\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
+    process.stdout.write(`\n${timeBreakdown(r.manifest)}\nresults: ${r.outDir}\nreports:\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
     const bad = r.manifest.boots.filter((b) => b.status !== 'finished');
     if (bad.length) {
       throw new TracebenchError({
