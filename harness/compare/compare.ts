@@ -6,8 +6,8 @@
 import { ExitCode, TracebenchError } from '../errors.js';
 import type { Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
-import type { Better, CentreKind } from '../stats/slowdown.js';
-import { BASELINE_CONFIG, centreKind } from '../stats/summary.js';
+import type { CentreKind } from '../stats/slowdown.js';
+import { BASELINE_CONFIG, centreKind, type CellIdentity } from '../stats/summary.js';
 import { bootstrapSlowdownDifference } from './bootstrap-difference.js';
 import { compareManifests, type ManifestDifference } from './manifest-diff.js';
 import { gateFor, type Thresholds } from './thresholds.js';
@@ -32,16 +32,9 @@ export interface GroupSizes {
   traced: number;
 }
 
-export interface CellComparison {
-  kernel: string;
+export interface CellComparison extends CellIdentity {
   /** the candidate's kernel name when it differs (a kernel axis) */
   candidateKernel: string;
-  config: string;
-  tracer: string;
-  workload: string;
-  metric: string;
-  unit: string;
-  better: Better;
   gated: boolean;
   /** percentage points */
   thresholdPp: number;
@@ -87,14 +80,7 @@ export interface ComparisonResult {
   outcome: 'regression' | 'no-regression';
 }
 
-interface Group {
-  kernel: string;
-  config: string;
-  tracer: string;
-  workload: string;
-  metric: string;
-  unit: string;
-  better: Better;
+interface Group extends CellIdentity {
   values: number[];
   lost: number;
 }

@@ -77,8 +77,8 @@ export interface Comparison {
   significant: boolean | null;
 }
 
-export interface CellSummary {
-  key: string;
+/** What a cell is: one metric of one workload under one configuration of one kernel. */
+export interface CellIdentity {
   kernel: string;
   config: string;
   tracer: string;
@@ -86,6 +86,10 @@ export interface CellSummary {
   metric: string;
   unit: string;
   better: Better;
+}
+
+export interface CellSummary extends CellIdentity {
+  key: string;
   kind: CentreKind;
   primary: boolean;
   n: number;
@@ -167,14 +171,7 @@ function uniqueInOrder(xs: string[]): string[] {
   return [...new Set(xs)];
 }
 
-interface Group {
-  kernel: string;
-  config: string;
-  tracer: string;
-  workload: string;
-  metric: string;
-  unit: string;
-  better: Better;
+interface Group extends CellIdentity {
   samples: { s: Sample; value: number }[];
 }
 
