@@ -9,7 +9,8 @@ import { ExitCode, TracebenchError } from '../harness/errors.js';
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('tracebench')
-    .usage('$0 <command> [options]\n\nHow much does a kernel tracer slow a real workload down, and how much trace does it write?')
+    .usage('$0 <command> [options]')
+    .epilogue('How much does a kernel tracer slow a real workload down, and how much trace does it write while doing so? See README.md.')
     .command(commands)
     .demandCommand(1, 'name a command: bench, image, doctor, parse, report, import, compare, publish')
     .strict()
