@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
     .scriptName('tracebench')
     .usage('$0 <command> [options]')
-    .epilogue('How much does a kernel tracer slow a real workload down, and how much trace does it write while doing so? See README.md.')
+    .epilogue('How much does a kernel tracer slow a workload down? See README.md.')
     .command(commands)
     .demandCommand(1, 'name a command: bench, image, doctor, parse, report, import, compare, publish')
     .strict()
