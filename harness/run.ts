@@ -11,9 +11,9 @@ import type { ImageInfo } from './image/build.js';
 import type { BootRequest, BootResult, Machine } from './machines/qemu.js';
 import { baseCmdline, type MachineSpec } from './machines/qemu-args.js';
 import type { Boot } from './plan.js';
-import type { BootRecord, Manifest, Sample } from './store/schema.js';
+import type { BootRecord, Manifest, Sample, TracerInfo } from './store/schema.js';
 import { tracers } from './tracers/index.js';
-import type { TracerDriver, Workload } from './types.js';
+import type { ResolvedEvent, TracerDriver, Workload } from './types.js';
 import { workloads } from '../workloads/index.js';
 
 export type RunEvent =
@@ -127,6 +127,63 @@ function keyValues(text: string | undefined): Record<string, string> {
   return out;
 }
 
+/** Writes the job files into a fresh share directory (a resumed boot starts from an empty one). */
+function prepareShare(shareDir: string, files: Record<string, string>): void {
+  rmSync(shareDir, { recursive: true, force: true });
+  mkdirSync(join(shareDir, 'ctl'), { recursive: true });
+  mkdirSync(join(shareDir, 'out'), { recursive: true });
+  for (const [rel, content] of Object.entries(files)) {
+    mkdirSync(dirname(join(shareDir, rel)), { recursive: true });
+    writeFileSync(join(shareDir, rel), content);
+  }
+}
+
+type Verdict = { ok: boolean; message: string };
+
+/**
+ * The host side of the armed-set handshake: once the guest has printed the armed
+ * set, compare it with the pinned set and answer "go" or "refuse: ..." in ctl/verdict.
+ * The guest waits for this answer before any workload runs, so parsing stays on the host.
+ */
+function armedVerdict(shareDir: string, driver: TracerDriver, events: ResolvedEvent[], tracerInfo: TracerInfo | undefined): Verdict | undefined {
+  if (!parseStatus(readIf(join(shareDir, 'out/boot/tracer-armed.status')))) return undefined;
+  let verdict: Verdict;
+  try {
+    const check = compareArmed(expectedNative(events), driver.parseArmed(readIf(join(shareDir, 'out/boot/tracer-armed.out')) ?? ''));
+    verdict = { ok: check.ok, message: describeArmed(check) };
+    if (tracerInfo) {
+      tracerInfo.armed = check.armed;
+      tracerInfo.verified = check.ok && (tracerInfo.verified ?? true);
+    }
+  } catch (e) {
+    verdict = { ok: false, message: `cannot read the armed set: ${(e as Error).message}` };
+    if (tracerInfo) tracerInfo.verified = false;
+  }
+  writeFileSync(join(shareDir, 'ctl/verdict'), verdict.ok ? 'go\n' : `refuse: ${verdict.message}\n`);
+  return verdict;
+}
+
+/** Versions, kernel release and scratch filesystem as the guest reported them, into the manifest. */
+function recordGuestFacts(manifest: Manifest, shareDir: string, boot: Boot, driver: TracerDriver | null): void {
+  const out = (p: string) => readIf(join(shareDir, 'out', p));
+  const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
+  if (tracerInfo && driver && !tracerInfo.version) {
+    const v = out('boot/tracer-version.out');
+    if (v) tracerInfo.version = driver.parseVersion(v);
+  }
+  const sys = keyValues(out('boot/scratch.out'));
+  const kernel = manifest.kernels.find((k) => k.name === boot.kernel.name);
+  if (kernel && sys.kernel) {
+    kernel.release = sys.kernel;
+    kernel.cmdline = sys.cmdline;
+  }
+  if (sys.scratch) manifest.scratch = `${sys.scratch}; a fresh ext4 made on the host for every boot`;
+  for (const w of manifest.workloads) {
+    const v = out(`${w.name}/${w.name}-version.out`);
+    if (v && !w.version) w.version = v.trim();
+  }
+}
+
 export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promise<BootRecord | undefined> {
   const { suite, manifest } = ctx;
   const driver = driverFor(boot.config.tracer);
@@ -135,14 +192,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus });
   const rawRel = join('raw', boot.id);
   const shareDir = join(ctx.outDir, rawRel);
-  // a boot interrupted earlier and now resumed starts from an empty share
-  rmSync(shareDir, { recursive: true, force: true });
-  mkdirSync(join(shareDir, 'ctl'), { recursive: true });
-  mkdirSync(join(shareDir, 'out'), { recursive: true });
-  for (const [rel, content] of Object.entries(job.files)) {
-    mkdirSync(dirname(join(shareDir, rel)), { recursive: true });
-    writeFileSync(join(shareDir, rel), content);
-  }
+  prepareShare(shareDir, job.files);
   const scratch = join(ctx.scratchDir, `${manifest.runId}-${boot.id}.img`);
   await ctx.makeScratch(scratch, suite.machine.scratchGiB);
   const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
@@ -159,34 +209,16 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
     shareDir,
     name: `tracebench-${boot.id}`,
   };
-  let verdict: { ok: boolean; message: string } | undefined;
-  const armedStatus = join(shareDir, 'out/boot/tracer-armed.status');
+  let verdict: Verdict | undefined;
   const req: BootRequest = {
     spec,
     timeoutS: suite.machine.bootTimeoutS,
     consoleLog: join(shareDir, 'console.log'),
     onMark: (text, atS) => ctx.onEvent?.({ kind: 'mark', boot, text, atS }),
     onTick: () => {
-      // the guest waits for this answer before any workload runs: parsing stays on the host
-      if (!driver || verdict || !existsSync(armedStatus)) return;
-      const st = parseStatus(readIf(armedStatus));
-      if (!st) return;
-      let check;
-      try {
-        check = compareArmed(expectedNative(events), driver.parseArmed(readIf(join(shareDir, 'out/boot/tracer-armed.out')) ?? ''));
-      } catch (e) {
-        check = undefined;
-        verdict = { ok: false, message: `cannot read the armed set: ${(e as Error).message}` };
-      }
-      if (check) {
-        verdict = { ok: check.ok, message: describeArmed(check) };
-        if (tracerInfo) {
-          tracerInfo.armed = check.armed;
-          tracerInfo.verified = check.ok && (tracerInfo.verified ?? true);
-        }
-      }
-      writeFileSync(join(shareDir, 'ctl/verdict'), verdict!.ok ? 'go\n' : `refuse: ${verdict!.message}\n`);
-      ctx.onEvent?.({ kind: 'armed', boot, ...verdict! });
+      if (!driver || verdict) return;
+      verdict = armedVerdict(shareDir, driver, events, tracerInfo);
+      if (verdict) ctx.onEvent?.({ kind: 'armed', boot, ...verdict });
     },
   };
   ctx.onEvent?.({ kind: 'boot-start', boot, total });
@@ -198,27 +230,10 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   }
   // interrupted by the user: record nothing, so `--resume` runs this boot again
   if (ctx.stopped?.()) return undefined;
-  const refused = verdict && !verdict.ok;
-  const out = (p: string) => readIf(join(shareDir, 'out', p));
-  if (tracerInfo && driver && !tracerInfo.version) {
-    const v = out('boot/tracer-version.out');
-    if (v) tracerInfo.version = driver.parseVersion(v);
-  }
-  const sys = keyValues(out('boot/scratch.out'));
-  const kernel = manifest.kernels.find((k) => k.name === boot.kernel.name);
-  if (kernel && sys.kernel) {
-    kernel.release = sys.kernel;
-    kernel.cmdline = sys.cmdline;
-  }
-  if (sys.scratch) manifest.scratch = `${sys.scratch}; a fresh ext4 made on the host for every boot`;
-  for (const w of manifest.workloads) {
-    const v = out(`${w.name}/${w.name}-version.out`);
-    if (v && !w.version) w.version = v.trim();
-  }
+  recordGuestFacts(manifest, shareDir, boot, driver);
   const samples = job.iterations.map((it) => iterationSample(shareDir, rawRel, boot, it, driver, options, result.status));
   for (const s of samples) ctx.sink.sample(s);
-  const firstWorkload = result.marks.find((m) => m.text.startsWith('workload '));
-  const workloadS = samples.reduce((a, s) => a + (s.durationS ?? 0), 0);
+  const refused = verdict !== undefined && !verdict.ok;
   const record: BootRecord = {
     boot: boot.index,
     round: boot.round,
@@ -227,8 +242,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
     status: refused ? 'refused' : result.status,
     message: refused ? verdict!.message : result.message,
     wallS: result.wallS,
-    bootToWorkloadS: firstWorkload?.atS,
-    workloadS,
+    bootToWorkloadS: result.marks.find((m) => m.text.startsWith('workload '))?.atS,
+    workloadS: samples.reduce((a, s) => a + (s.durationS ?? 0), 0),
     console: join(rawRel, 'console.log'),
   };
   if (result.status !== 'finished' || refused) {
