@@ -1,7 +1,7 @@
 // YAML -> validated, typed configuration. Everything past this file trusts the types.
 // Problems are reported all at once as `file: path: message` lines and exit code 2.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
 import { ExitCode, TracebenchError } from './errors.js';
@@ -37,10 +37,50 @@ export const tracerConfigSchema = z
   .strict();
 export type TracerConfig = z.infer<typeof tracerConfigSchema> & { file?: string };
 
-export const kernelConfigSchema = z.discriminatedUnion('source', [
-  z.object({ name, source: z.literal('debian-package'), package: z.string().default('linux-image-amd64') }).strict(),
-]);
-export type KernelConfig = z.infer<typeof kernelConfigSchema>;
+/**
+ * A kernel entry is the system under test: the kernel plus the tracer sources
+ * built into its image. `lttngModules` and `ktrace` are "debian" / "repo" or a
+ * host path relative to the kernel YAML file's directory (docs/versions.md).
+ */
+export const kernelConfigSchema = z.discriminatedUnion(
+  'source',
+  [
+    z
+      .object({
+        name,
+        description: z.string().optional(),
+        source: z.literal('debian-package'),
+        package: z
+          .string()
+          .regex(/^linux-image-[a-z0-9][a-z0-9.+~-]*$/, 'a Debian kernel image package, e.g. linux-image-amd64 or linux-image-6.12.57+deb13-amd64')
+          .default('linux-image-amd64'),
+        /** "debian" (Debian's lttng-modules-dkms package) or a path to a source tree or .tar.* tarball */
+        lttngModules: z.string().min(1).default('debian'),
+        /** "repo" (this repository's ktrace/) or a path to a ktrace source tree */
+        ktrace: z.string().min(1).default('repo'),
+      })
+      .strict(),
+  ],
+  {
+    errorMap: (issue, ctx) =>
+      issue.code === 'invalid_union_discriminator'
+        ? { message: '"debian-package" is the only kernel source supported; a user-supplied bzImage + modules + headers is not supported yet (docs/versions.md)' }
+        : { message: ctx.defaultError },
+  },
+);
+export type KernelConfigInput = z.infer<typeof kernelConfigSchema>;
+
+/** A tracer source on the host, resolved to an absolute path that existed when the config was loaded. */
+export interface HostSource {
+  kind: 'tree' | 'tarball';
+  path: string;
+}
+
+export type KernelConfig = Omit<KernelConfigInput, 'lttngModules' | 'ktrace'> & {
+  file?: string;
+  lttngModules: 'debian' | HostSource;
+  ktrace: 'repo' | HostSource;
+};
 
 const workloadEntrySchema = z
   .object({
@@ -158,11 +198,57 @@ function configFile(kind: string, entry: string, root: string): string {
   return join(root, kind, `${entry}.yaml`);
 }
 
+/** A suite's kernel entry: a name in configs/kernels/, or a YAML path relative to the suite file. */
+function kernelFile(entry: string, suiteFile: string, root: string): string {
+  return isPathEntry(entry) ? resolve(dirname(suiteFile), entry) : configFile('kernels', entry, root);
+}
+
+const isPathEntry = (entry: string) => entry.includes('/') || /\.ya?ml$/.test(entry);
+
+/** `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, ... and the short `.tgz`/`.txz` */
+const TARBALL = /\.(tar(\.[a-z0-9]+)?|tgz|txz)$/;
+
+/**
+ * Resolve one tracer-source field of a kernel config: its default word, or a path
+ * relative to the kernel YAML file that must exist (and look like what it names).
+ */
+function hostSource(field: string, value: string, baseDir: string, problems: string[], opts: { tarball: boolean; marker: string; what: string }): HostSource | undefined {
+  const path = resolve(baseDir, value);
+  if (!existsSync(path)) {
+    problems.push(`${field}: no such file or directory: ${path}`);
+    return undefined;
+  }
+  if (statSync(path).isDirectory()) {
+    if (existsSync(join(path, opts.marker))) return { kind: 'tree', path };
+    problems.push(`${field}: ${path} is not ${opts.what} source tree (no ${opts.marker})`);
+    return undefined;
+  }
+  if (opts.tarball && TARBALL.test(path)) return { kind: 'tarball', path };
+  problems.push(`${field}: ${path} is not a directory${opts.tarball ? ' or a .tar.* tarball' : ''}`);
+  return undefined;
+}
+
+/** Load one kernel config; its tracer-source paths are resolved against the file's directory. */
+export function loadKernelConfig(file: string): KernelConfig {
+  const k = loadYaml(file, kernelConfigSchema);
+  const problems: string[] = [];
+  const dir = dirname(file);
+  const lttngModules =
+    k.lttngModules === 'debian'
+      ? 'debian'
+      : hostSource('lttngModules', k.lttngModules, dir, problems, { tarball: true, marker: 'src/Kbuild', what: 'an lttng-modules (2.13 or later)' });
+  const ktrace = k.ktrace === 'repo' ? 'repo' : hostSource('ktrace', k.ktrace, dir, problems, { tarball: false, marker: 'Kbuild', what: 'a ktrace' });
+  if (problems.length || !lttngModules || !ktrace) fail(file, problems);
+  return { ...k, file, lttngModules, ktrace };
+}
+
 /** Cross-field rules, each small and named; every problem is collected. */
-function suiteRules(s: SuiteInput, root: string): string[] {
+function suiteRules(s: SuiteInput, file: string, root: string): string[] {
   const problems: string[] = [];
   s.kernels.forEach((k, i) => {
-    if (!existsSync(configFile('kernels', k, root))) problems.push(`kernels.${i}: no kernel "${k}" in configs/kernels/ (have: ${listConfigs('kernels', root).join(', ')})`);
+    if (existsSync(kernelFile(k, file, root))) return;
+    if (isPathEntry(k)) problems.push(`kernels.${i}: no kernel config file ${kernelFile(k, file, root)}`);
+    else problems.push(`kernels.${i}: no kernel "${k}" in configs/kernels/ (have: ${listConfigs('kernels', root).join(', ')})`);
   });
   s.configs.forEach((c, i) => {
     if (!existsSync(configFile('tracers', c, root))) problems.push(`configs.${i}: no tracer configuration "${c}" in configs/tracers/ (have: ${listConfigs('tracers', root).join(', ')})`);
@@ -217,8 +303,12 @@ export function resolveSuitePath(suite: string, root = CONFIG_ROOT): string {
 export function loadSuite(suite: string, root = CONFIG_ROOT): Suite {
   const file = resolveSuitePath(suite, root);
   const input = loadYaml(file, suiteSchema);
-  const problems = suiteRules(input, root);
+  const problems = suiteRules(input, file, root);
   if (problems.length) fail(file, problems);
+  const kernels = input.kernels.map((k) => loadKernelConfig(kernelFile(k, file, root)));
+  // each kernel entry gets its own image and its own cells: the names must tell them apart
+  const dup = kernels.map((k) => k.name).filter((n, i, all) => all.indexOf(n) !== i);
+  if (dup.length) fail(file, [`kernels: two entries are named "${dup[0]}" (the name inside the kernel config)`]);
   const configs = input.configs.map((c) => loadTracerConfig(c, root));
   const instrumentation = loadInstrumentation(input.instrumentation, root);
   const missing: string[] = [];
@@ -232,7 +322,7 @@ export function loadSuite(suite: string, root = CONFIG_ROOT): Suite {
   return {
     ...input,
     file,
-    kernels: input.kernels.map((k) => loadYaml(configFile('kernels', k, root), kernelConfigSchema)),
+    kernels,
     configs,
     instrumentation,
     workloads: input.workloads.map((w) => ({

@@ -29,6 +29,8 @@ import type { ImageInfo } from '../image/build.js';
 const say = (s: string) => process.stderr.write(s + '\n');
 
 const kernelIdentity = (im: ImageInfo) => `${im.kernelRelease}@${im.kernelConfigHash.slice(0, 12)}`;
+/** `<version>@<srcHash>` of a tracer built into the image, as its build step recorded it */
+const stepIdentity = (im: ImageInfo, step: string) => (im.steps[step]?.version ? `${im.steps[step].version}@${im.steps[step].srcHash ?? ''}` : undefined);
 
 function runIdFor(suite: Suite): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -59,7 +61,7 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
     kernels: suite.kernels.map((k) => {
       const im = images[k.name];
-      return { name: k.name, release: im.kernelRelease, source: `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im) };
+      return { name: k.name, release: im.kernelRelease, source: `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace') };
     }),
     image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
     instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
@@ -76,10 +78,11 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     scratch: ctx.scratchKind,
     startedAt: new Date().toISOString(),
     boots: [],
+    // every kernel entry is a system under test: its kernel and tracer identities, in suite order
     axes: {
       kernel: suite.kernels.map((k) => kernelIdentity(images[k.name])).join(' '),
-      ...(image.steps['lttng-modules']?.version ? { 'lttng-modules': `${image.steps['lttng-modules'].version}@${image.steps['lttng-modules'].srcHash ?? ''}` } : {}),
-      ...(image.steps.ktrace?.version ? { ktrace: `${image.steps.ktrace.version}@${image.steps.ktrace.srcHash ?? ''}` } : {}),
+      'lttng-modules': suite.kernels.map((k) => stepIdentity(images[k.name], 'lttng-modules') ?? '-').join(' '),
+      ktrace: suite.kernels.map((k) => stepIdentity(images[k.name], 'ktrace') ?? '-').join(' '),
     },
     notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [],
   };
@@ -131,7 +134,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   requireChecks(hostChecks());
   // one cached image per kernel of the suite: kernels are a version axis
   const images: Record<string, ImageInfo> = {};
-  for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k.package) });
+  for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k) });
   const image = images[suite.kernels[0].name];
   const host = await hostInfo();
   const wanted = o.accel ?? suite.machine.accel;

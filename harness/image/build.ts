@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
-import { defaultRecipe, type ImageRecipe } from './recipe.js';
+import { defaultRecipe, INPUTS_DIR, type ImageRecipe, type StepInput } from './recipe.js';
 
 const GUEST_INIT = join(PROJECT_ROOT, 'harness/image/guest-init.sh');
 /** bump when the build procedure changes in a way the recipe does not show */
@@ -43,14 +43,20 @@ export function affectsImage(relPath: string): boolean {
   return !/\.(ts|md)$/.test(relPath) && !relPath.split('/').includes('fixtures');
 }
 
-function hashTree(h: ReturnType<typeof createHash>, dir: string): void {
+/** Version-control metadata is neither hashed nor copied: a commit must not change the image. */
+const VCS_DIRS = new Set(['.git', '.hg', '.svn']);
+
+/** Hash every file under `dir` that affects the image, named by `prefix` + its path below `dir`. */
+function hashTree(h: ReturnType<typeof createHash>, dir: string, prefix: string): void {
   const walk = (d: string) => {
     for (const name of readdirSync(d).sort()) {
       const p = join(d, name);
       const st = statSync(p);
-      if (st.isDirectory()) walk(p);
-      else if (affectsImage(relative(PROJECT_ROOT, p))) {
-        h.update(relative(PROJECT_ROOT, p) + '\0');
+      const rel = prefix + relative(dir, p);
+      if (st.isDirectory()) {
+        if (!VCS_DIRS.has(name)) walk(p);
+      } else if (affectsImage(rel)) {
+        h.update(rel + '\0');
         h.update(readFileSync(p));
         h.update('\0');
       }
@@ -59,14 +65,24 @@ function hashTree(h: ReturnType<typeof createHash>, dir: string): void {
   walk(dir);
 }
 
-/** The cache key: recipe, guest init and every file copied into the image. */
+/** The recipe as hashed: inputs by where they land, never by their host path (their content is hashed). */
+function keyedRecipe(recipe: ImageRecipe): unknown {
+  return { ...recipe, steps: recipe.steps.map(({ inputs, ...step }) => (inputs ? { ...step, inputs: inputs.map((i) => ({ as: i.as })) } : step)) };
+}
+
+/** The cache key: recipe, guest init and every file copied into the image (step dirs and inputs). */
 export function imageKey(recipe: ImageRecipe = defaultRecipe): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ recipe, BUILDER_VERSION }));
+  h.update(JSON.stringify({ recipe: keyedRecipe(recipe), BUILDER_VERSION }));
   h.update(readFileSync(GUEST_INIT));
   for (const step of recipe.steps) {
     const dir = join(PROJECT_ROOT, step.dir);
-    if (existsSync(dir)) hashTree(h, dir);
+    if (existsSync(dir)) hashTree(h, dir, relative(PROJECT_ROOT, dir) + '/');
+    for (const input of step.inputs ?? []) {
+      if (!existsSync(input.path)) continue;
+      if (statSync(input.path).isDirectory()) hashTree(h, input.path, `inputs/${input.as}/`);
+      else h.update(`inputs/${input.as}\0`).update(readFileSync(input.path)).update('\0');
+    }
   }
   return h.digest('hex').slice(0, 16);
 }
@@ -90,6 +106,26 @@ function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
+/** POSIX single quotes: the only quoting in which nothing expands. */
+function shQuote(v: string): string {
+  return `'${v.replace(/'/g, `'\\''`)}'`;
+}
+
+function envName(k: string): string {
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TracebenchError({ message: `image step env: "${k}" is not a shell variable name`, exitCode: ExitCode.failure });
+  return k;
+}
+
+/** Copy one step input (a tree without its VCS metadata, or a file as is) to INPUTS_DIR/<as> in the image. */
+function copyInput(input: StepInput): string {
+  const src = shQuote(input.path);
+  const dst = `"$R"${shQuote(`${INPUTS_DIR}/${input.as}`)}`;
+  return (
+    `if [ -d ${src} ]; then rm -rf ${dst} && mkdir -p ${dst} && tar -C ${src} ${[...VCS_DIRS].map((d) => `--exclude=./${d}`).join(' ')} -cf - . | tar -C ${dst} -xf -; ` +
+    `else mkdir -p "$(dirname ${dst})" && cp ${src} ${dst}; fi`
+  );
+}
+
 /** The chroot part of the build, run by mmdebstrap as a customize hook with $1 = root. */
 export function customizeScript(recipe: ImageRecipe): string {
   const lines = [
@@ -103,11 +139,13 @@ export function customizeScript(recipe: ImageRecipe): string {
   for (const step of recipe.steps) {
     const src = join(PROJECT_ROOT, step.dir);
     const dst = `/usr/src/tracebench/${step.dir}`;
+    const env = Object.entries(step.env ?? {}).map(([k, v]) => `${envName(k)}=${shQuote(v)} `).join('');
     lines.push(
       `echo "tracebench-step: start ${step.name}"`,
       `mkdir -p "$R${dst}"`,
       `cp -a ${JSON.stringify(src)}/. "$R${dst}/"`,
-      `chroot "$R" env KVER="$KVER" TB_SRC=${dst} TB_INFO=/usr/share/tracebench/${step.name}.info sh -c 'cd "$TB_SRC" && sh ./${step.script}' ` +
+      ...(step.inputs ?? []).map((i) => copyInput(i)),
+      `chroot "$R" env KVER="$KVER" TB_SRC=${dst} TB_INFO=/usr/share/tracebench/${step.name}.info ${env}sh -c 'cd "$TB_SRC" && sh ./${step.script}' ` +
         `|| { echo "tracebench-step: failed ${step.name}"; exit 1; }`,
       `echo "tracebench-step: done ${step.name}"`,
     );
@@ -128,6 +166,9 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
   for (const step of recipe.steps) {
     if (!existsSync(join(PROJECT_ROOT, step.dir, step.script))) {
       throw new TracebenchError({ message: `image step "${step.name}": ${step.dir}/${step.script} is missing`, exitCode: ExitCode.host });
+    }
+    for (const input of step.inputs ?? []) {
+      if (!existsSync(input.path)) throw new TracebenchError({ message: `image step "${step.name}": input ${input.path} is missing`, hint: 'check the path in the kernel config', exitCode: ExitCode.usage });
     }
   }
   const key = imageKey(recipe);

@@ -1,11 +1,14 @@
 // The guest image recipe as data. The image cache key is a hash of this recipe,
-// the content of every `dir` copied into the image, and the options (mirror excepted:
-// the same packages from another mirror are the same image).
+// the content of every `dir` and input copied into the image, and the options
+// (mirror excepted: the same packages from another mirror are the same image).
+import { basename } from 'node:path';
+import type { HostSource, KernelConfig } from '../config.js';
 
 /**
  * A build step run inside the image chroot after the packages are installed.
  * Contract for `script` (POSIX sh, run as root, cwd = /usr/src/tracebench/<dir>):
- *  - env: KVER (the image kernel release), TB_SRC (= cwd), TB_INFO (file to write)
+ *  - env: KVER (the image kernel release), TB_SRC (= cwd), TB_INFO (file to write),
+ *    plus the step's own `env` (which names its `inputs` by their image paths)
  *  - network is available (apt-get download works)
  *  - writes `key=value` lines to $TB_INFO (versions, patches applied ...): they go
  *    into `tracebench image info` and every run's manifest
@@ -16,7 +19,25 @@ export interface ImageStep {
   /** project-relative directory copied into the image at /usr/src/tracebench/<dir> */
   dir: string;
   script: string;
+  /** host sources the step builds instead of its default one (a kernel config's version axes) */
+  inputs?: StepInput[];
+  /** extra environment for `script`; values are image paths or plain words */
+  env?: Record<string, string>;
 }
+
+/**
+ * A host file or directory copied into the image at /usr/src/tracebench/inputs/<as>.
+ * The key hashes its content, never `path`: the same tree elsewhere on the host is the same image.
+ */
+export interface StepInput {
+  /** absolute host path of a directory or a file (e.g. a tarball) */
+  path: string;
+  /** where it lands, relative to INPUTS_DIR */
+  as: string;
+}
+
+/** where step inputs are copied in the image */
+export const INPUTS_DIR = '/usr/src/tracebench/inputs';
 
 export interface ImageRecipe {
   suite: string;
@@ -71,14 +92,30 @@ export const defaultRecipe: ImageRecipe = {
 };
 
 /**
- * The recipe for one kernel of a suite: Debian's kernel package (and its headers,
- * which the tracer modules build against) replaces the default metapackage.
- * Each kernel gets its own cached image, so kernels are a version axis of a suite.
+ * The recipe for one kernel entry of a suite (the system under test): Debian's
+ * kernel package (and its headers, which the tracer modules build against)
+ * replaces the default metapackage, and the tracer steps get the sources the
+ * entry names instead of their defaults. Each kernel entry gets its own cached
+ * image, so the kernel and the tracer sources are version axes of a suite.
  */
-export function recipeFor(kernelPackage: string): ImageRecipe {
-  const headers = kernelPackage.replace(/^linux-image-/, 'linux-headers-');
+export function recipeFor(kernel: KernelConfig): ImageRecipe {
+  const headers = kernel.package.replace(/^linux-image-/, 'linux-headers-');
   return {
     ...defaultRecipe,
-    packages: defaultRecipe.packages.map((p) => (p === 'linux-image-amd64' ? kernelPackage : p === 'linux-headers-amd64' ? headers : p)),
+    packages: defaultRecipe.packages.map((p) => (p === 'linux-image-amd64' ? kernel.package : p === 'linux-headers-amd64' ? headers : p)),
+    steps: defaultRecipe.steps.map((step) => {
+      if (step.name === 'lttng-modules' && kernel.lttngModules !== 'debian') return withInput(step, kernel.lttngModules, 'lttng-modules', 'LTTNG_MODULES_SRC');
+      if (step.name === 'ktrace' && kernel.ktrace !== 'repo') return withInput(step, kernel.ktrace, 'ktrace', 'KTRACE_SRC');
+      return step;
+    }),
   };
+}
+
+/**
+ * The input keeps its host base name (inputs/<name>/<basename>): the step records it
+ * as `source=path:<basename>`, so renaming it is a different image, moving it is not.
+ */
+function withInput(step: ImageStep, src: HostSource, name: string, envVar: string): ImageStep {
+  const as = `${name}/${basename(src.path)}`;
+  return { ...step, inputs: [{ path: src.path, as }], env: { [envVar]: `${INPUTS_DIR}/${as}` } };
 }

@@ -103,6 +103,9 @@ export const manifestSchema = z.object({
       configHash: z.string().optional(),
       cmdline: z.string().optional(),
       identity: z.string().optional(),
+      /** `<version>@<srcHash>` of the lttng-modules and ktrace built into this kernel's image */
+      lttngModules: z.string().optional(),
+      ktrace: z.string().optional(),
     }),
   ),
   image: z.record(z.unknown()).optional(),

@@ -1,13 +1,16 @@
 #!/bin/sh
 # Image build step (contract: harness/image/recipe.ts): build Debian's
-# lttng-modules source against the image kernel's headers, with the compat
-# patches that the headers (never the version number) say are needed.
+# lttng-modules source (or the one LTTNG_MODULES_SRC names) against the image
+# kernel's headers, with the compat patches that the headers (never the
+# version number) say are needed.
 #
 # Why not just install lttng-modules-dkms: its DKMS build runs at install time,
 # fails against Debian's kernels (hrtimer_start gained a third argument) and
 # leaves an image without LTTng that looks fine until a run starts.
 #
-# env: KVER (kernel release), TB_SRC (this directory), TB_INFO (key=value out)
+# env: KVER (kernel release), TB_SRC (this directory), TB_INFO (key=value out),
+# optional LTTNG_MODULES_SRC: a source tree or .tar.* tarball to build instead of
+# Debian's package (a kernel config's `lttngModules`; docs/versions.md)
 set -eu
 
 : "${KVER:?KVER not set}" "${TB_SRC:?TB_SRC not set}" "${TB_INFO:?TB_INFO not set}"
@@ -27,22 +30,49 @@ die() {
 
 [ -f "$KBUILD/Makefile" ] || die "no kernel build tree at $KBUILD (is linux-headers-$KVER installed?)"
 
-# --- 1. source from Debian's package, unpacked without running DKMS ------
+# --- 1. source: Debian's package, or the tree/tarball the kernel config names
 work=$(mktemp -d /tmp/lttng-modules.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 cd "$work"
-# the image build may have cleaned the package lists; refresh them only then
-if ! apt-get download lttng-modules-dkms >"$work/apt.log" 2>&1; then
-  apt-get update -q >>"$work/apt.log" 2>&1 || true
-  apt-get download lttng-modules-dkms >>"$work/apt.log" 2>&1 ||
-    { cat "$work/apt.log" >&2; die "apt-get download lttng-modules-dkms failed"; }
+if [ -n "${LTTNG_MODULES_SRC:-}" ]; then
+  # a source tree or .tar.* tarball copied in from the host (harness/image/recipe.ts)
+  [ -e "$LTTNG_MODULES_SRC" ] || die "LTTNG_MODULES_SRC=$LTTNG_MODULES_SRC does not exist in the image"
+  if [ -d "$LTTNG_MODULES_SRC" ]; then
+    # every file with its path, sorted bytewise: the same tree gives the same hash anywhere
+    src_hash=sha256:$(cd "$LTTNG_MODULES_SRC" && find . -type f -print | LC_ALL=C sort | xargs -d '\n' sha256sum | sha256sum | cut -d' ' -f1)
+    cp -a "$LTTNG_MODULES_SRC" "$work/tree"
+    pkgsrc=$work/tree
+  else
+    src_hash=sha256:$(sha256sum "$LTTNG_MODULES_SRC" | cut -d' ' -f1)
+    mkdir "$work/tar"
+    # GNU tar picks the decompressor from the content (gzip, xz, zstd are in the image)
+    tar -xf "$LTTNG_MODULES_SRC" -C "$work/tar" || die "cannot unpack $LTTNG_MODULES_SRC"
+    # a release tarball holds one top directory; a tarball of the tree's content holds src/ itself
+    if [ -f "$work/tar/src/Kbuild" ]; then pkgsrc=$work/tar; else pkgsrc=$(ls -d "$work"/tar/*/ | head -n 1); pkgsrc=${pkgsrc%/}; fi
+  fi
+  [ -f "$pkgsrc/src/Kbuild" ] || die "$LTTNG_MODULES_SRC is not an lttng-modules (2.13 or later) source: no src/Kbuild"
+  pkg_source=path:${LTTNG_MODULES_SRC##*/}
+  # the version the tree says it is (include/lttng/tracer.h), not what its directory is called
+  tracer_h=$pkgsrc/include/lttng/tracer.h
+  v() { sed -n "s/^#define LTTNG_MODULES_$1 *\"*\([^\"]*\)\"*.*/\1/p" "$tracer_h" | head -n 1; }
+  upstream_version=$(v MAJOR_VERSION).$(v MINOR_VERSION).$(v PATCHLEVEL_VERSION)$(v EXTRAVERSION)
+  case $upstream_version in ..*|*..*|.) upstream_version=unknown ;; esac
+  # a tree built on the host must not leave its objects in the build
+  make -C "$pkgsrc" clean >/dev/null 2>&1 || true
+else
+  # the image build may have cleaned the package lists; refresh them only then
+  if ! apt-get download lttng-modules-dkms >"$work/apt.log" 2>&1; then
+    apt-get update -q >>"$work/apt.log" 2>&1 || true
+    apt-get download lttng-modules-dkms >>"$work/apt.log" 2>&1 ||
+      { cat "$work/apt.log" >&2; die "apt-get download lttng-modules-dkms failed"; }
+  fi
+  deb=$(ls "$work"/lttng-modules-dkms_*.deb)
+  pkg_source="debian:lttng-modules-dkms $(dpkg-deb -f "$deb" Version)"
+  src_hash=sha256:$(sha256sum "$deb" | cut -d' ' -f1)
+  dpkg-deb -x "$deb" "$work/pkg"
+  pkgsrc=$(ls -d "$work"/pkg/usr/src/lttng-modules-*)
+  upstream_version=${pkgsrc##*/lttng-modules-}
 fi
-deb=$(ls "$work"/lttng-modules-dkms_*.deb)
-pkg_version=$(dpkg-deb -f "$deb" Version)
-src_hash=sha256:$(sha256sum "$deb" | cut -d' ' -f1)
-dpkg-deb -x "$deb" "$work/pkg"
-pkgsrc=$(ls -d "$work"/pkg/usr/src/lttng-modules-*)
-upstream_version=${pkgsrc##*/lttng-modules-}
 SRC=/usr/src/lttng-modules-$upstream_version
 # start from the pristine tree every time, so a rebuild never stacks patches
 rm -rf "$SRC"
@@ -157,7 +187,7 @@ mkdir -p "${INFO_COPY%/*}"
   echo "version=$upstream_version"
   echo "moduleVersion=$modversion"
   echo "patches=$(printf '%s' "${patches:-none}" | tr ' ' ',')"
-  echo "source=debian:lttng-modules-dkms $pkg_version"
+  echo "source=$pkg_source"
   echo "srcHash=$src_hash"
   echo "hrtimerStartArgs=$hrtimer_nargs"
   echo "slabHeader=$kmem_from"
