@@ -203,7 +203,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
     memoryMiB: suite.machine.memoryMiB,
     kernel: image.kernel,
     initrd: image.initrd,
-    cmdline: baseCmdline(driver?.kernelCmdline?.(options) ?? []),
+    cmdline: baseCmdline(ctx.accel, driver?.kernelCmdline?.(options) ?? []),
     rootImage: image.root,
     scratchImage: scratch,
     shareDir,

@@ -96,13 +96,16 @@ describe('guest job', () => {
 });
 
 describe('qemu argv', () => {
-  const spec = { accel: 'tcg' as const, cpus: 2, memoryMiB: 2048, kernel: '/k', initrd: '/i', cmdline: baseCmdline(), rootImage: '/a,b/root.ext4', scratchImage: '/s.img', shareDir: '/share', name: 'n' };
+  const spec = { accel: 'tcg' as const, cpus: 2, memoryMiB: 2048, kernel: '/k', initrd: '/i', cmdline: baseCmdline('tcg'), rootImage: '/a,b/root.ext4', scratchImage: '/s.img', shareDir: '/share', name: 'n' };
   test('root is booted snapshot=on, commas are doubled, TCG uses -cpu max', () => {
     const args = qemuArgs(spec);
     assert.ok(args.includes('file=/a,,b/root.ext4,format=raw,if=virtio,snapshot=on'));
     assert.equal(args[args.indexOf('-cpu') + 1], 'max');
     assert.ok(args.includes('-no-reboot'));
     assert.match(args[args.indexOf('-append') + 1], /init=\/sbin\/tb-init .*panic=-1/);
+    // emulated TSC is marked reliable so the clocksource watchdog never patches kernel text mid-run
+    assert.deepEqual(baseCmdline('tcg').slice(0, 1), ['tsc=reliable']);
+    assert.ok(!baseCmdline('kvm').includes('tsc=reliable'));
   });
   test('unquotable values are rejected', () => {
     assert.throws(() => quoteOptarg('a\nb'), TracebenchError);

@@ -58,7 +58,7 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     source: 'bench',
     host,
     accelerator: accel.accel,
-    machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
+    machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(accel.accel), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
     kernels: suite.kernels.map((k) => {
       const im = images[k.name];
       return { name: k.name, release: im.kernelRelease, source: `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace') };
@@ -241,7 +241,7 @@ export const benchCommand: CommandModule<object, Args> = {
       const suite = loadSuite(a.suite);
       if (a['dry-run']) process.stdout.write(describePlan(suite, plan(suite)) + '\n');
       if (a['show-command']) {
-        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline(), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
+        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg'), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
         process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');
       }
       return;

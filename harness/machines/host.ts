@@ -63,7 +63,7 @@ export async function probeKvm(image: { kernel: string; initrd: string; root: st
   mkdirSync(join(share, 'out'), { recursive: true });
   writeFileSync(join(share, 'job.sh'), 'echo "TB-MARK job-end" > /dev/console\nexit 0\n');
   const result = await new QemuMachine().boot({
-    spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
+    spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline('kvm'), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
     // a KVM boot takes a few seconds; much longer means it is not really working
     timeoutS: 90,
     consoleLog: join(share, 'console.log'),

@@ -62,8 +62,18 @@ export function qemuArgs(s: MachineSpec): string[] {
   return args;
 }
 
-export function baseCmdline(extra: string[] = []): string[] {
+/**
+ * Under TCG the clocksource watchdog can mark the TSC unstable at a random
+ * moment (emulation makes its timing jitter), which flips the sched_clock static
+ * key: live text patching of the idle path while the other vCPU runs it, which
+ * multi-threaded TCG races into an "Oops: int3" (seen once in sched_clock_idle_wakeup_event).
+ * The emulated TSC is one virtual clock for all vCPUs, so it is reliable: say so.
+ */
+export const TCG_CMDLINE = ['tsc=reliable'];
+
+export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = []): string[] {
   return [
+    ...(accel === 'tcg' ? TCG_CMDLINE : []),
     'console=ttyS0',
     'root=/dev/vda',
     'ro',
