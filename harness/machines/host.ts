@@ -1,6 +1,6 @@
 // Host-side facts and small host processes: QEMU version, scratch disks, the
 // KVM probe (by booting, because /dev/kvm can exist and still fail to run a kernel).
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, constants, accessSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -75,8 +75,4 @@ export async function probeKvm(image: { kernel: string; initrd: string; root: st
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
-}
-
-export function readOsRelease(): string {
-  return existsSync('/etc/os-release') ? (/PRETTY_NAME="([^"]+)"/.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? 'unknown') : 'unknown';
 }

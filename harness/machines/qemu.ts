@@ -1,6 +1,6 @@
 // Boots one guest under QEMU and reports how it ended. This module (with the
 // image builder) is the only place that starts processes.
-import { createWriteStream, existsSync, readFileSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { qemuArgs, type MachineSpec } from './qemu-args.js';
 
@@ -111,8 +111,4 @@ export class QemuMachine implements Machine {
     }
     return { ...verdict, wallS: since(), consoleTail: tail.split('\n').slice(-40).join('\n'), marks, exitCode: result.exitCode ?? null };
   }
-}
-
-export function removeQuietly(path: string): void {
-  rmSync(path, { force: true, recursive: true });
 }
