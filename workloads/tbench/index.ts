@@ -5,15 +5,10 @@ import { z } from 'zod';
 import { shellQuote as q } from '../../harness/tracers/shell.js';
 import type { GuestContext, Workload } from '../../harness/types.js';
 import { dbenchMetrics, parseDbenchOutput } from '../_shared/dbench-output.js';
-import { dbenchTimeoutS } from '../dbench/index.js';
+import { dbenchParams, dbenchTimeoutS } from '../dbench/index.js';
 
-export const tbenchParams = z
-  .object({
-    clients: z.number().int().min(1).default(2),
-    seconds: z.number().int().min(1).default(5),
-    loadfile: z.string().min(1).default('/usr/share/dbench/client.txt'),
-  })
-  .strict();
+/** tbench takes dbench's parameters: clients, execute seconds and the same loadfile */
+export const tbenchParams = dbenchParams;
 export type TbenchParams = z.infer<typeof tbenchParams>;
 
 /** /tmp is tmpfs in the guest; the root filesystem is read-only. */
