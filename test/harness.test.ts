@@ -242,6 +242,16 @@ describe('cli', () => {
     assert.equal(r.exitCode, ExitCode.guest);
     assert.match(r.stderr, /g\.out/);
   });
+  test('parse --json reports the Throughput of real dbench and tbench 4.0 output', async () => {
+    const root = join(import.meta.dirname, '..', 'workloads');
+    for (const [wl, expected] of [['dbench', 801.439], ['tbench', 660.991]] as const) {
+      const r = await cli(['parse', wl, join(root, wl, 'fixtures/01.out'), '--json']);
+      assert.equal(r.exitCode, 0, r.stderr);
+      const out = JSON.parse(r.stdout) as { primary: string; metrics: { name: string; value: number; unit: string }[] };
+      assert.equal(out.primary, 'throughput');
+      assert.deepEqual(out.metrics.find((m) => m.name === 'throughput'), { name: 'throughput', value: expected, unit: 'MB/s', better: 'higher' });
+    }
+  });
   test('unknown command is a usage error', async () => {
     const r = await cli(['frobnicate']);
     assert.equal(r.exitCode, 2);
