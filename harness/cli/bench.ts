@@ -165,7 +165,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
     // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
     if (suite.adaptive) {
-      let rounds = suite.rounds;
+      // a resumed run continues after the last round it already recorded
+      let rounds = Math.max(suite.rounds, ...manifest.boots.map((b) => b.round));
       for (;;) {
         const d = adaptiveDecision(summarize(readResultSet(outDir)), {
           targetHalfWidth: suite.adaptive.targetHalfWidth,
