@@ -182,10 +182,11 @@ describe('armed-set check', () => {
 
 describe('mirror from the host apt configuration', () => {
   test('deb822 and one-line formats; security and third-party sources skipped', () => {
-    const deb822 = 'Types: deb\n# comment\nURIs: http://mirror.example/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: http://sec.example/debian-security\nSuites: bookworm-security\nComponents: main\n';
-    assert.equal(pickMirror(parseDeb822(deb822)), 'http://mirror.example/debian');
-    const list = 'deb https://vendor.example/apt cloud-sdk main\ndeb [arch=amd64] http://m.example/debian trixie main contrib\n';
-    assert.equal(pickMirror(parseSourcesList(list)), 'http://m.example/debian');
+    // local (file:) mirrors keep real host names out of the tests; the parsing is the same
+    const deb822 = 'Types: deb\n# comment\nURIs: file:/srv/mirror/debian\nSuites: bookworm bookworm-updates\nComponents: main\n\nTypes: deb\nURIs: file:/srv/mirror/debian-security\nSuites: bookworm-security\nComponents: main\n';
+    assert.equal(pickMirror(parseDeb822(deb822)), 'file:/srv/mirror/debian');
+    const list = 'deb file:/srv/vendor/apt cloud-sdk main\ndeb [arch=amd64] file:/srv/m/debian trixie main contrib\n';
+    assert.equal(pickMirror(parseSourcesList(list)), 'file:/srv/m/debian');
   });
 });
 
