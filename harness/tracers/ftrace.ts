@@ -65,7 +65,8 @@ export const ftraceOptions = ftraceObject
   .transform((o) => ({
     ...o,
     overwrite: o.overwrite ?? o.mode !== 'streaming',
-    readIntervalMs: o.readIntervalMs ?? DEFAULT_READ_INTERVAL_MS,
+    // only streaming has readers: a flight recorder's recorded options carry no interval
+    readIntervalMs: o.mode === 'streaming' ? (o.readIntervalMs ?? DEFAULT_READ_INTERVAL_MS) : undefined,
   }));
 export type FtraceOptions = z.output<typeof ftraceOptions>;
 
@@ -192,7 +193,7 @@ export const ftrace: TracerDriver<FtraceOptions> = {
   parseArmed: (raw) => raw.split('\n').map((l) => l.trim()).filter(Boolean),
   // writing to `trace` resets every per-CPU buffer and its counters, so each
   // iteration's stats count only that iteration
-  start: (o, ctx) => (o.mode === 'streaming' ? streamingStart(T, ctx, o.readIntervalMs) : [`echo > ${T}/trace`, `echo 1 > ${T}/tracing_on`]),
+  start: (o, ctx) => (o.mode === 'streaming' ? streamingStart(T, ctx, o.readIntervalMs ?? DEFAULT_READ_INTERVAL_MS) : [`echo > ${T}/trace`, `echo 1 > ${T}/tracing_on`]),
   stop: (o) => (o.mode === 'streaming' ? streamingStop(T) : [`echo 0 > ${T}/tracing_on`]),
   collect: (o, ctx) => (o.mode === 'streaming' ? [...statsLines(), ...streamingCollect(ctx)] : statsLines()),
   parseStats: (raw, o): TraceStats => (o.mode === 'streaming' ? streamingStats(raw, o) : flightRecorderStats(raw, o)),
