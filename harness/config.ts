@@ -1,6 +1,6 @@
 // YAML -> validated, typed configuration. Everything past this file trusts the types.
 // Problems are reported all at once as `file: path: message` lines and exit code 2.
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { z } from 'zod';
@@ -60,11 +60,27 @@ export const kernelConfigSchema = z.discriminatedUnion(
         ktrace: z.string().min(1).default('repo'),
       })
       .strict(),
+    z
+      .object({
+        name,
+        description: z.string().optional(),
+        /** a user-supplied kernel: paths relative to the kernel YAML file's directory */
+        source: z.literal('local'),
+        /** the kernel image (x86 bzImage) */
+        bzImage: z.string().min(1),
+        /** its /lib/modules/<release> directory: the base name is the kernel release */
+        modules: z.string().min(1),
+        /** a self-contained tree usable as /lib/modules/<release>/build (Makefile, include/, .config) */
+        headers: z.string().min(1),
+        lttngModules: z.string().min(1).default('debian'),
+        ktrace: z.string().min(1).default('repo'),
+      })
+      .strict(),
   ],
   {
     errorMap: (issue, ctx) =>
       issue.code === 'invalid_union_discriminator'
-        ? { message: '"debian-package" is the only kernel source supported; a user-supplied bzImage + modules + headers is not supported yet (docs/versions.md)' }
+        ? { message: 'must be "debian-package" (a Debian kernel package) or "local" (a user-supplied bzImage + modules + headers; docs/versions.md)' }
         : { message: ctx.defaultError },
   },
 );
@@ -76,7 +92,16 @@ export interface HostSource {
   path: string;
 }
 
-export type KernelConfig = Omit<KernelConfigInput, 'lttngModules' | 'ktrace'> & {
+type DebianKernelInput = Extract<KernelConfigInput, { source: 'debian-package' }>;
+type LocalKernelInput = Extract<KernelConfigInput, { source: 'local' }>;
+
+/** A user-supplied kernel: absolute host paths that existed (and looked right) when the config was loaded. */
+export type LocalKernel = Omit<LocalKernelInput, 'lttngModules' | 'ktrace'> & {
+  /** the kernel release: the base name of `modules` */
+  release: string;
+};
+
+export type KernelConfig = (Omit<DebianKernelInput, 'lttngModules' | 'ktrace'> | LocalKernel) & {
   file?: string;
   lttngModules: 'debian' | HostSource;
   ktrace: 'repo' | HostSource;
@@ -228,17 +253,73 @@ function hostSource(field: string, value: string, baseDir: string, problems: str
   return undefined;
 }
 
-/** Load one kernel config; its tracer-source paths are resolved against the file's directory. */
+/** A kernel release as `uname -r` prints it (also a safe file-name part). */
+const RELEASE = /^[0-9]+\.[0-9]+[A-Za-z0-9.+_~-]*$/;
+
+/** Does `file` start like an x86 boot image ("HdrS" at 0x202)? */
+function isBzImage(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const b = Buffer.alloc(4);
+    return readSync(fd, b, 0, 4, 0x202) === 4 && b.toString('latin1') === 'HdrS';
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Resolve and check the paths of a `source: local` kernel (docs/versions.md): the
+ * bzImage, its /lib/modules/<release> directory and a self-contained headers tree.
+ */
+function localKernel(k: LocalKernelInput, dir: string, problems: string[]): Pick<LocalKernel, 'bzImage' | 'modules' | 'headers' | 'release'> | undefined {
+  const n = problems.length;
+  const path = (field: string, value: string, kind: 'file' | 'directory'): string | undefined => {
+    const p = resolve(dir, value);
+    if (!existsSync(p)) problems.push(`${field}: no such file or directory: ${p}`);
+    else if (kind === 'file' ? !statSync(p).isFile() : !statSync(p).isDirectory()) problems.push(`${field}: ${p} is not a ${kind}`);
+    else return p;
+    return undefined;
+  };
+  const bzImage = path('bzImage', k.bzImage, 'file');
+  if (bzImage && !isBzImage(bzImage)) problems.push(`bzImage: ${bzImage} is not an x86 bzImage (no "HdrS" boot header at 0x202)`);
+  const modules = path('modules', k.modules, 'directory');
+  const release = modules ? basename(modules) : '';
+  if (modules) {
+    if (!RELEASE.test(release)) problems.push(`modules: the base name of ${modules} must be the kernel release (/lib/modules/<release>), e.g. 6.12.57-custom`);
+    else if (!existsSync(join(modules, 'modules.dep')) && !existsSync(join(modules, 'kernel'))) problems.push(`modules: ${modules} is not a /lib/modules/<release> directory (no modules.dep or kernel/)`);
+  }
+  const headers = path('headers', k.headers, 'directory');
+  if (headers) {
+    const missing = ['Makefile', 'include', '.config'].filter((f) => !existsSync(join(headers, f)));
+    if (missing.length) problems.push(`headers: ${headers} is not a kernel build or headers tree (no ${missing.join(', ')})`);
+    else {
+      // Debian's linux-headers-<release> is a two-line Makefile including the -common tree by absolute path
+      const inc = /^include\s+(\/\S+)/m.exec(readFileSync(join(headers, 'Makefile'), 'utf8').split('\n').slice(0, 3).join('\n'));
+      if (inc) problems.push(`headers: ${headers}/Makefile includes ${inc[1]}: the tree must be self-contained (a split Debian headers tree must be merged, docs/versions.md)`);
+      const relFile = join(headers, 'include/config/kernel.release');
+      const built = existsSync(relFile) ? readFileSync(relFile, 'utf8').trim() : '';
+      if (built && modules && built !== release) problems.push(`headers: ${headers} is for kernel ${built}, but modules is ${release}`);
+      // every image builds lttng-modules, whose kmem probe includes this kernel-internal header
+      if (!existsSync(join(headers, 'mm/slab.h'))) problems.push(`headers: ${headers} has no mm/slab.h (lttng-modules' kmem probe needs it; a build tree has it, a headers package does not: copy it in, docs/versions.md)`);
+    }
+  }
+  if (problems.length > n || !bzImage || !modules || !headers) return undefined;
+  return { bzImage, modules, headers, release };
+}
+
+/** Load one kernel config; its tracer-source and kernel paths are resolved against the file's directory. */
 export function loadKernelConfig(file: string): KernelConfig {
   const k = loadYaml(file, kernelConfigSchema);
   const problems: string[] = [];
   const dir = dirname(file);
+  const local = k.source === 'local' ? localKernel(k, dir, problems) : undefined;
   const lttngModules =
     k.lttngModules === 'debian'
       ? 'debian'
       : hostSource('lttngModules', k.lttngModules, dir, problems, { tarball: true, marker: 'src/Kbuild', what: 'an lttng-modules (2.13 or later)' });
   const ktrace = k.ktrace === 'repo' ? 'repo' : hostSource('ktrace', k.ktrace, dir, problems, { tarball: false, marker: 'Kbuild', what: 'a ktrace' });
-  if (problems.length || !lttngModules || !ktrace) fail(file, problems);
+  if (problems.length || !lttngModules || !ktrace || (k.source === 'local' && !local)) fail(file, problems);
+  if (k.source === 'local') return { ...k, ...local!, file, lttngModules, ktrace };
   return { ...k, file, lttngModules, ktrace };
 }
 

@@ -1,11 +1,12 @@
 // Versions as axes (docs/versions.md): a kernel entry names the kernel package and
 // the lttng-modules and ktrace sources built into its image. Fast: no image is built.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
-import { loadKernelConfig, loadSuite, type KernelConfig } from '../harness/config.js';
+import { listConfigs, loadKernelConfig, loadSuite, type KernelConfig } from '../harness/config.js';
 import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { customizeScript, imageKey } from '../harness/image/build.js';
 import { defaultRecipe, recipeFor } from '../harness/image/recipe.js';
@@ -49,6 +50,7 @@ const loadKernel = (dir: string, body: string) => loadKernelConfig(kernelYaml(di
 describe('kernel config: tracer sources', () => {
   test('the shipped debian kernel loads unchanged, with Debian lttng-modules and the repository ktrace', () => {
     const k = loadKernelConfig(join(CONFIG_ROOT, 'kernels/debian.yaml'));
+    assert.ok(k.source === 'debian-package');
     assert.equal(k.package, 'linux-image-amd64');
     assert.equal(k.lttngModules, 'debian');
     assert.equal(k.ktrace, 'repo');
@@ -94,18 +96,120 @@ describe('kernel config: tracer sources', () => {
     }
   });
 
-  test('a user-supplied kernel is rejected with a clear message (not supported yet)', () => {
+  test('an unknown kernel source names the two there are', () => {
     const dir = sources();
     const f = join(dir, 'kernels', 'mine.yaml');
     writeFileSync(f, 'name: mine\nsource: bzimage\nbzImage: ./bzImage\n');
     assert.deepEqual(problems(() => loadKernelConfig(f)), [
-      'source: "debian-package" is the only kernel source supported; a user-supplied bzImage + modules + headers is not supported yet (docs/versions.md)',
+      'source: must be "debian-package" (a Debian kernel package) or "local" (a user-supplied bzImage + modules + headers; docs/versions.md)',
     ]);
   });
 
   test('the example kernel configs load', () => {
     const k = loadKernelConfig(join(CONFIG_ROOT, 'kernels/examples/ktrace-from-path.yaml'));
     assert.deepEqual(k.ktrace, { kind: 'tree', path: join(PROJECT_ROOT, 'ktrace') });
+  });
+});
+
+/** A fake user-supplied kernel under `dir`: bzImage, /lib/modules/6.12.99-test and a headers tree. */
+function localKernelFiles(dir: string): void {
+  const bz = Buffer.alloc(0x400);
+  bz.write('HdrS', 0x202, 'latin1');
+  writeFileSync(join(dir, 'bzImage'), bz);
+  mkdirSync(join(dir, 'modules/6.12.99-test/kernel/fs'), { recursive: true });
+  writeFileSync(join(dir, 'modules/6.12.99-test/modules.dep'), 'kernel/fs/ext4.ko:\n');
+  writeFileSync(join(dir, 'modules/6.12.99-test/kernel/fs/ext4.ko'), 'elf\n');
+  for (const d of ['include/config', 'mm', 'scripts']) mkdirSync(join(dir, 'headers', d), { recursive: true });
+  writeFileSync(join(dir, 'headers/Makefile'), 'VERSION = 6\nPATCHLEVEL = 12\n');
+  writeFileSync(join(dir, 'headers/.config'), 'CONFIG_FTRACE=y\n');
+  writeFileSync(join(dir, 'headers/include/config/kernel.release'), '6.12.99-test\n');
+  writeFileSync(join(dir, 'headers/mm/slab.h'), '/* slab */\n');
+  writeFileSync(join(dir, 'headers/README.md'), 'copied into the image too\n');
+  symlinkSync('../include', join(dir, 'headers/scripts/include'));
+}
+
+const LOCAL = 'name: mine\nsource: local\nbzImage: ../bzImage\nmodules: ../modules/6.12.99-test\nheaders: ../headers\n';
+
+function localYaml(dir: string, body: string): string {
+  const f = join(dir, 'kernels', 'mine.yaml');
+  writeFileSync(f, body);
+  return f;
+}
+
+describe('kernel config: a user-supplied kernel (source: local)', () => {
+  test('paths are relative to the kernel YAML file; the release is the modules directory name', () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    const k = loadKernelConfig(localYaml(dir, LOCAL + 'ktrace: ../ktrace-next\n'));
+    assert.ok(k.source === 'local');
+    assert.equal(k.bzImage, join(dir, 'bzImage'));
+    assert.equal(k.modules, join(dir, 'modules/6.12.99-test'));
+    assert.equal(k.headers, join(dir, 'headers'));
+    assert.equal(k.release, '6.12.99-test');
+    assert.equal(k.lttngModules, 'debian');
+    assert.deepEqual(k.ktrace, { kind: 'tree', path: join(dir, 'ktrace-next') });
+  });
+
+  test('each missing field is named', () => {
+    const dir = sources();
+    assert.deepEqual(problems(() => loadKernelConfig(localYaml(dir, 'name: mine\nsource: local\n'))), ['bzImage: Required', 'modules: Required', 'headers: Required']);
+    assert.deepEqual(problems(() => loadKernelConfig(localYaml(dir, LOCAL + 'package: linux-image-amd64\n'))), ["(root): Unrecognized key(s) in object: 'package'"]);
+  });
+
+  test('paths that do not exist or are the wrong kind, all at once', () => {
+    const dir = sources();
+    assert.deepEqual(problems(() => loadKernelConfig(localYaml(dir, LOCAL))), [
+      `bzImage: no such file or directory: ${join(dir, 'bzImage')}`,
+      `modules: no such file or directory: ${join(dir, 'modules/6.12.99-test')}`,
+      `headers: no such file or directory: ${join(dir, 'headers')}`,
+    ]);
+    localKernelFiles(dir);
+    const f = localYaml(dir, 'name: mine\nsource: local\nbzImage: ../headers\nmodules: ../bzImage\nheaders: ../modules/6.12.99-test/modules.dep\n');
+    assert.deepEqual(problems(() => loadKernelConfig(f)), [
+      `bzImage: ${join(dir, 'headers')} is not a file`,
+      `modules: ${join(dir, 'bzImage')} is not a directory`,
+      `headers: ${join(dir, 'modules/6.12.99-test/modules.dep')} is not a directory`,
+    ]);
+  });
+
+  test('contents that are not what the field needs', () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    writeFileSync(join(dir, 'bzImage'), 'not a kernel\n');
+    mkdirSync(join(dir, 'modules/6.12.99-test/kernel'), { recursive: true });
+    rmSync(join(dir, 'modules/6.12.99-test/modules.dep'));
+    rmSync(join(dir, 'headers/.config'));
+    rmSync(join(dir, 'headers/include'), { recursive: true });
+    assert.deepEqual(problems(() => loadKernelConfig(localYaml(dir, LOCAL))), [
+      `bzImage: ${join(dir, 'bzImage')} is not an x86 bzImage (no "HdrS" boot header at 0x202)`,
+      `headers: ${join(dir, 'headers')} is not a kernel build or headers tree (no include, .config)`,
+    ]);
+    // modules: kernel/ alone is enough; neither it nor modules.dep is not
+    rmSync(join(dir, 'modules/6.12.99-test/kernel'), { recursive: true });
+    mkdirSync(join(dir, 'modules/lib-modules'));
+    const f = localYaml(dir, LOCAL.replace('../modules/6.12.99-test', '../modules/lib-modules'));
+    assert.ok(problems(() => loadKernelConfig(f)).includes(`modules: the base name of ${join(dir, 'modules/lib-modules')} must be the kernel release (/lib/modules/<release>), e.g. 6.12.57-custom`));
+    assert.ok(problems(() => loadKernelConfig(localYaml(dir, LOCAL))).includes(`modules: ${join(dir, 'modules/6.12.99-test')} is not a /lib/modules/<release> directory (no modules.dep or kernel/)`));
+  });
+
+  test('the headers tree must be self-contained, of the same release, with mm/slab.h', () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    writeFileSync(join(dir, 'headers/Makefile'), 'include /usr/src/linux-headers-6.12.99-common/Makefile\n');
+    writeFileSync(join(dir, 'headers/include/config/kernel.release'), '6.12.98-test\n');
+    rmSync(join(dir, 'headers/mm/slab.h'));
+    assert.deepEqual(problems(() => loadKernelConfig(localYaml(dir, LOCAL))), [
+      `headers: ${join(dir, 'headers')}/Makefile includes /usr/src/linux-headers-6.12.99-common/Makefile: the tree must be self-contained (a split Debian headers tree must be merged, docs/versions.md)`,
+      `headers: ${join(dir, 'headers')} is for kernel 6.12.98-test, but modules is 6.12.99-test`,
+      `headers: ${join(dir, 'headers')} has no mm/slab.h (lttng-modules' kmem probe needs it; a build tree has it, a headers package does not: copy it in, docs/versions.md)`,
+    ]);
+  });
+
+  test('the example local kernel config is commented paths, and examples/ is not scanned', () => {
+    const text = readFileSync(join(CONFIG_ROOT, 'kernels/examples/local-kernel.yaml'), 'utf8');
+    assert.match(text, /^source: local$/m);
+    for (const f of ['bzImage', 'modules', 'headers']) assert.match(text, new RegExp(`^${f}: `, 'm'));
+    assert.ok(!listConfigs('kernels').includes('local-kernel'));
   });
 });
 
@@ -172,6 +276,83 @@ describe('recipe per kernel entry', () => {
     // inputs are copied before the step that builds them runs
     assert.ok(script.indexOf("inputs/ktrace/ktrace-next'") < script.indexOf('KTRACE_SRC='));
     assert.ok(!customizeScript(defaultRecipe).includes('inputs'));
+  });
+});
+
+describe('recipe and key of a user-supplied kernel', () => {
+  const local = (dir: string) => loadKernelConfig(localYaml(dir, LOCAL));
+
+  test('no Debian kernel packages; the kernel step with its inputs runs first, KVER explicit', () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    const r = recipeFor(local(dir));
+    assert.ok(!r.packages.some((p) => p.startsWith('linux-image-') || p.startsWith('linux-headers-')));
+    assert.deepEqual(r.packages, [...defaultRecipe.packages.filter((p) => p !== 'linux-image-amd64' && p !== 'linux-headers-amd64'), 'pahole']);
+    for (const p of ['initramfs-tools', 'kmod', 'linux-source']) assert.ok(r.packages.includes(p), p);
+    assert.equal(r.kernelRelease, '6.12.99-test');
+    assert.deepEqual(r.steps.map((s) => s.name), ['kernel', ...defaultRecipe.steps.map((s) => s.name)]);
+    const [step] = r.steps;
+    assert.deepEqual(step.inputs, [
+      { path: join(dir, 'bzImage'), as: 'kernel/bzImage', exact: true },
+      { path: join(dir, 'modules/6.12.99-test'), as: 'kernel/modules', exact: true },
+      { path: join(dir, 'headers'), as: 'kernel/headers', exact: true },
+    ]);
+    assert.deepEqual(step.env, {
+      KERNEL_BZIMAGE: '/usr/src/tracebench/inputs/kernel/bzImage',
+      KERNEL_MODULES: '/usr/src/tracebench/inputs/kernel/modules',
+      KERNEL_HEADERS: '/usr/src/tracebench/inputs/kernel/headers',
+    });
+    const script = readFileSync(join(PROJECT_ROOT, step.dir, step.script), 'utf8');
+    for (const cmd of ['depmod "$KVER"', 'update-initramfs -c -k "$KVER"', 'ln -s "$hdr" "$mods/build"', '/boot/config-$KVER', '/boot/vmlinuz-$KVER']) assert.ok(script.includes(cmd), cmd);
+    const custom = customizeScript(r);
+    assert.ok(custom.includes("KVER='6.12.99-test'\n"));
+    assert.ok(!custom.includes('ls "$R/lib/modules"'));
+    assert.ok(custom.indexOf("inputs/kernel/headers'") < custom.indexOf('KERNEL_HEADERS='));
+    assert.ok(custom.indexOf('start kernel') < custom.indexOf('start lttng-modules') && custom.indexOf('start kernel') < custom.indexOf('start ktrace'));
+  });
+
+  test("lttng-modules runs through a wrapper that treats the headers as one tree, whose edit still applies", () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    const step = recipeFor(local(dir)).steps.find((s) => s.name === 'lttng-modules')!;
+    const lttng = defaultRecipe.steps.find((s) => s.name === 'lttng-modules')!;
+    assert.deepEqual({ ...step, script: lttng.script }, lttng);
+    const wrapper = join(PROJECT_ROOT, step.dir, step.script);
+    assert.equal(wrapper, join(PROJECT_ROOT, 'harness/image/local-kernel/lttng-modules.sh'));
+    const expr = /^sed '([^']+)' "\$orig"/m.exec(readFileSync(wrapper, 'utf8'))![1];
+    const edited = execFileSync('sed', [expr, join(PROJECT_ROOT, lttng.dir, lttng.script)], { encoding: 'utf8' });
+    assert.match(edited, /^common=$/m);
+  });
+
+  test('the default recipe is unchanged: no kernelRelease, KVER from /lib/modules', () => {
+    assert.ok(!('kernelRelease' in defaultRecipe));
+    assert.ok(customizeScript(defaultRecipe).includes('KVER=$(ls "$R/lib/modules" | head -n 1)'));
+    assert.deepEqual(defaultRecipe.packages.slice(0, 2), ['linux-image-amd64', 'linux-headers-amd64']);
+  });
+
+  test('the key changes with the bytes of the bzImage, modules and headers (any file, symlinks too), not their host location', () => {
+    const dir = sources();
+    localKernelFiles(dir);
+    const key = () => imageKey(recipeFor(local(dir)));
+    const before = key();
+    assert.notEqual(before, imageKey(defaultRecipe));
+    const elsewhere = tmp();
+    cpSync(dir, elsewhere, { recursive: true, verbatimSymlinks: true });
+    assert.equal(imageKey(recipeFor(local(elsewhere))), before);
+    const bz = readFileSync(join(dir, 'bzImage'));
+    bz[0x300] ^= 1;
+    writeFileSync(join(dir, 'bzImage'), bz);
+    const afterBz = key();
+    assert.notEqual(afterBz, before);
+    writeFileSync(join(dir, 'modules/6.12.99-test/kernel/fs/ext4.ko'), 'elf 2\n');
+    const afterMod = key();
+    assert.notEqual(afterMod, afterBz);
+    writeFileSync(join(dir, 'headers/README.md'), 'a .md of a kernel tree is copied, so it counts\n');
+    const afterMd = key();
+    assert.notEqual(afterMd, afterMod);
+    rmSync(join(dir, 'headers/scripts/include'));
+    symlinkSync('../arch', join(dir, 'headers/scripts/include'));
+    assert.notEqual(key(), afterMd);
   });
 });
 

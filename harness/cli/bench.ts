@@ -61,7 +61,7 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(accel.accel), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
     kernels: suite.kernels.map((k) => {
       const im = images[k.name];
-      return { name: k.name, release: im.kernelRelease, source: `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace') };
+      return { name: k.name, release: im.kernelRelease, source: k.source === 'local' ? `local:${basename(k.bzImage)}` : `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace') };
     }),
     image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
     instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },

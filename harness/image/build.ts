@@ -2,7 +2,7 @@
 // and caches it under $XDG_CACHE_HOME/tracebench/images/<hash>, where the hash
 // covers everything that goes in. A second build with the same inputs is a no-op.
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -65,6 +65,35 @@ function hashTree(h: ReturnType<typeof createHash>, dir: string, prefix: string)
   walk(dir);
 }
 
+/** sha256 of one file, read in 1 MiB chunks (a kernel tree holds large files). */
+function fileSha256(file: string, buf: Buffer): string {
+  const h = createHash('sha256');
+  const fd = openSync(file, 'r');
+  try {
+    for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0; ) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return h.digest('hex');
+}
+
+/**
+ * Hash a tree (or file) exactly as it is copied: every file by its sha256, every
+ * symlink by its target (never followed), VCS metadata excepted. For kernel inputs.
+ */
+function hashExact(h: ReturnType<typeof createHash>, path: string, prefix: string): void {
+  const buf = Buffer.alloc(1 << 20);
+  const visit = (p: string, rel: string) => {
+    const st = lstatSync(p);
+    if (st.isSymbolicLink()) h.update(`${rel}\0->${readlinkSync(p)}\0`);
+    else if (st.isDirectory()) {
+      h.update(`${rel}/\0`);
+      for (const name of readdirSync(p).sort()) if (!VCS_DIRS.has(name)) visit(join(p, name), `${rel}/${name}`);
+    } else if (st.isFile()) h.update(`${rel}\0${fileSha256(p, buf)}\0`);
+  };
+  visit(path, prefix);
+}
+
 /** The recipe as hashed: inputs by where they land, never by their host path (their content is hashed). */
 function keyedRecipe(recipe: ImageRecipe): unknown {
   return { ...recipe, steps: recipe.steps.map(({ inputs, ...step }) => (inputs ? { ...step, inputs: inputs.map((i) => ({ as: i.as })) } : step)) };
@@ -80,7 +109,8 @@ export function imageKey(recipe: ImageRecipe = defaultRecipe): string {
     if (existsSync(dir)) hashTree(h, dir, relative(PROJECT_ROOT, dir) + '/');
     for (const input of step.inputs ?? []) {
       if (!existsSync(input.path)) continue;
-      if (statSync(input.path).isDirectory()) hashTree(h, input.path, `inputs/${input.as}/`);
+      if (input.exact) hashExact(h, input.path, `inputs/${input.as}`);
+      else if (statSync(input.path).isDirectory()) hashTree(h, input.path, `inputs/${input.as}/`);
       else h.update(`inputs/${input.as}\0`).update(readFileSync(input.path)).update('\0');
     }
   }
@@ -131,7 +161,8 @@ export function customizeScript(recipe: ImageRecipe): string {
   const lines = [
     'set -eu',
     'R="$1"',
-    'KVER=$(ls "$R/lib/modules" | head -n 1)',
+    // a user-supplied kernel names its release; a Debian kernel package made the one directory there
+    recipe.kernelRelease ? `KVER=${shQuote(recipe.kernelRelease)}` : 'KVER=$(ls "$R/lib/modules" | head -n 1)',
     `install -m 0755 ${JSON.stringify(GUEST_INIT)} "$R/sbin/tb-init"`,
     ...recipe.mountPoints.map((m) => `mkdir -p "$R${m}"`),
     'mkdir -p "$R/usr/share/tracebench"',
@@ -226,7 +257,7 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
     rootfs,
     `deb ${opts.mirror} ${recipe.suite} main`,
   ]);
-  const kver = readdirSync(join(rootfs, 'lib/modules'))[0];
+  const kver = recipe.kernelRelease ?? readdirSync(join(rootfs, 'lib/modules'))[0];
   copyFileSync(join(rootfs, 'boot', `vmlinuz-${kver}`), join(tmp, 'vmlinuz'));
   copyFileSync(join(rootfs, 'boot', `initrd.img-${kver}`), join(tmp, 'initrd.img'));
   const configHash = createHash('sha256').update(readFileSync(join(rootfs, 'boot', `config-${kver}`))).digest('hex');

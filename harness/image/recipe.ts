@@ -34,6 +34,11 @@ export interface StepInput {
   path: string;
   /** where it lands, relative to INPUTS_DIR */
   as: string;
+  /**
+   * Hash every file and symlink as is (a kernel's modules or headers: none of its
+   * files is host-side only). Default: the step-directory rules (no .md, .ts, fixtures/).
+   */
+  exact?: boolean;
 }
 
 /** where step inputs are copied in the image */
@@ -47,6 +52,11 @@ export interface ImageRecipe {
   /** directories created in the read-only root so the init can mount on them */
   mountPoints: string[];
   sizeGiB: number;
+  /**
+   * The kernel release the steps build for (KVER). Unset: the one directory a
+   * Debian kernel package put in /lib/modules. Set for a user-supplied kernel.
+   */
+  kernelRelease?: string;
 }
 
 export const defaultRecipe: ImageRecipe = {
@@ -99,15 +109,65 @@ export const defaultRecipe: ImageRecipe = {
  * image, so the kernel and the tracer sources are version axes of a suite.
  */
 export function recipeFor(kernel: KernelConfig): ImageRecipe {
+  const steps = defaultRecipe.steps.map((step) => {
+    if (step.name === 'lttng-modules' && kernel.lttngModules !== 'debian') return withInput(step, kernel.lttngModules, 'lttng-modules', 'LTTNG_MODULES_SRC');
+    if (step.name === 'ktrace' && kernel.ktrace !== 'repo') return withInput(step, kernel.ktrace, 'ktrace', 'KTRACE_SRC');
+    return step;
+  });
+  if (kernel.source === 'local') {
+    // No Debian kernel: the user's kernel is installed by the first step, so every later step has it (KVER = its release).
+    return {
+      ...defaultRecipe,
+      packages: [...defaultRecipe.packages.filter((p) => !DEBIAN_KERNEL_PACKAGES.includes(p)), ...LOCAL_KERNEL_PACKAGES],
+      steps: [localKernelStep(kernel), ...steps.map((s) => (s.name === 'lttng-modules' ? { ...s, script: LOCAL_LTTNG_SCRIPT } : s))],
+      kernelRelease: kernel.release,
+    };
+  }
   const headers = kernel.package.replace(/^linux-image-/, 'linux-headers-');
   return {
     ...defaultRecipe,
     packages: defaultRecipe.packages.map((p) => (p === 'linux-image-amd64' ? kernel.package : p === 'linux-headers-amd64' ? headers : p)),
-    steps: defaultRecipe.steps.map((step) => {
-      if (step.name === 'lttng-modules' && kernel.lttngModules !== 'debian') return withInput(step, kernel.lttngModules, 'lttng-modules', 'LTTNG_MODULES_SRC');
-      if (step.name === 'ktrace' && kernel.ktrace !== 'repo') return withInput(step, kernel.ktrace, 'ktrace', 'KTRACE_SRC');
-      return step;
-    }),
+    steps,
+  };
+}
+
+/** What a user-supplied kernel replaces (initramfs-tools and kmod stay: they make its initrd). */
+const DEBIAN_KERNEL_PACKAGES = ['linux-image-amd64', 'linux-headers-amd64'];
+
+/**
+ * The lttng-modules step's script for a self-contained headers tree, relative to the
+ * step's directory (harness/tracers/lttng): a wrapper that the kernel step has
+ * already copied into the image (harness/image/local-kernel/lttng-modules.sh).
+ */
+const LOCAL_LTTNG_SCRIPT = '../../image/local-kernel/lttng-modules.sh';
+
+/**
+ * What Debian's headers package brings that building modules against any kernel
+ * tree may need: pahole makes the modules' BTF when the kernel has
+ * CONFIG_DEBUG_INFO_BTF_MODULES (and a vmlinux in its tree).
+ */
+const LOCAL_KERNEL_PACKAGES = ['pahole'];
+
+/** where the local-kernel step finds its inputs in the image */
+const LOCAL_KERNEL_INPUTS = `${INPUTS_DIR}/kernel`;
+
+/**
+ * Installs a user-supplied kernel: modules to /lib/modules/<release>, headers to
+ * /usr/src/linux-headers-<release> (with the build link), bzImage and .config to
+ * /boot, then depmod and Debian's initramfs for it. The inputs land under fixed
+ * names: the key hashes their content, and the manifest records the bzImage's name.
+ */
+function localKernelStep(kernel: Extract<KernelConfig, { source: 'local' }>): ImageStep {
+  return {
+    name: 'kernel',
+    dir: 'harness/image/local-kernel',
+    script: 'install-in-image.sh',
+    inputs: [
+      { path: kernel.bzImage, as: 'kernel/bzImage', exact: true },
+      { path: kernel.modules, as: 'kernel/modules', exact: true },
+      { path: kernel.headers, as: 'kernel/headers', exact: true },
+    ],
+    env: { KERNEL_BZIMAGE: `${LOCAL_KERNEL_INPUTS}/bzImage`, KERNEL_MODULES: `${LOCAL_KERNEL_INPUTS}/modules`, KERNEL_HEADERS: `${LOCAL_KERNEL_INPUTS}/headers` },
   };
 }
 
