@@ -4,6 +4,9 @@ import type { z } from 'zod';
 
 export type Better = 'higher' | 'lower';
 
+/** What a metric is before it has a value: its unit and which direction is better. */
+export type MetricSpec = { unit: string; better: Better };
+
 /** One number a workload produced, with its unit and direction. */
 export interface Metric {
   name: string; // e.g. "throughput", "elapsed", "nsPerCall"
@@ -44,7 +47,7 @@ export interface Workload<P = any> {
   /** the metric slowdown is computed on (MB/s for dbench, elapsed for kernbench ...) */
   primaryMetric: string;
   /** the metrics this workload declares, so reports know units before seeing data */
-  metrics: Record<string, { unit: string; better: Better }>;
+  metrics: Record<string, MetricSpec>;
 }
 
 /** A tracer's own count of what it recorded during one measured iteration. */

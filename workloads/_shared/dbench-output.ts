@@ -9,9 +9,8 @@
 //  - " (sync open)" / " (sync dirs)" suffixes and %g throughput in exponent form
 // Only the overall op table is read; "Per client results:" tables that follow are skipped.
 import { ParseError } from '../../harness/errors.js';
-import type { Better, Metric } from '../../harness/types.js';
+import type { Metric, MetricSpec } from '../../harness/types.js';
 
-type MetricSpec = { unit: string; better: Better };
 
 /** Op names of the 4.0 tarball's built-in table: the ones our Debian guest prints. */
 export const dbenchOpNames = [

@@ -20,11 +20,10 @@
 // `<load>.<metric>` and `<load>.<metric>Sdev` with load in single|half|optimal|maximal;
 // the unprefixed metrics come from the optimal block when present, else the first.
 import { ParseError } from '../../harness/errors.js';
-import type { Better, Metric } from '../../harness/types.js';
+import type { Better, Metric, MetricSpec } from '../../harness/types.js';
 
-type Spec = { unit: string; better: Better };
 
-const base: Record<string, Spec> = {
+const base: Record<string, MetricSpec> = {
   elapsed: { unit: 's', better: 'lower' },
   user: { unit: 's', better: 'lower' },
   system: { unit: 's', better: 'lower' },
@@ -36,7 +35,7 @@ const base: Record<string, Spec> = {
 const loads = ['single', 'half', 'optimal', 'maximal'] as const;
 type Load = (typeof loads)[number];
 
-export const kernbenchMetrics: Record<string, Spec> = {
+export const kernbenchMetrics: Record<string, MetricSpec> = {
   ...base,
   maxRss: { unit: 'KiB', better: 'lower' },
   jobs: { unit: 'count', better: 'higher' },
