@@ -23,6 +23,36 @@ export const traceStatsSchema = z.object({
   details: z.record(z.unknown()).optional(),
 });
 
+/**
+ * Host-side interference over one iteration, measured by the harness (never by the
+ * guest): how much CPU the guest actually got and how much went elsewhere. See
+ * harness/machines/interference.ts for how each field is read and the thresholds.
+ */
+export const hostInterferenceSchema = z.object({
+  /** host wall seconds between the iteration's start and end marks */
+  wallS: z.number().nonnegative(),
+  /** CPU seconds of the QEMU process (all threads) over the iteration */
+  qemuCpuS: z.number().nonnegative(),
+  /** CPU seconds of each vCPU thread, when the backend can tell them apart */
+  vcpuCpuS: z.array(z.number().nonnegative()).optional(),
+  /** vCPU CPU time / (wall x vCPUs): the share of its cores the guest got, 0..1 */
+  vcpuShare: z.number().nonnegative().nullable(),
+  /** CPU seconds used by every other process on the host, per wall second (cores busy elsewhere) */
+  otherCores: z.number().nonnegative(),
+  /** fractions of all host CPU time over the iteration, from /proc/stat */
+  stealFrac: z.number().nonnegative(),
+  iowaitFrac: z.number().nonnegative(),
+  /** 1-minute load average at the end of the iteration */
+  load1: z.number().nonnegative(),
+  /** quiet by the thresholds in force (recorded beside the verdict) */
+  quiet: z.boolean(),
+  /** why it is not quiet, e.g. "vCPUs got 71 % of their share (< 90 %)" */
+  reasons: z.array(z.string()).default([]),
+  /** the heaviest other host processes over the iteration, "name (pid) 0.83 cores" */
+  top: z.array(z.string()).optional(),
+  thresholds: z.object({ minVcpuShare: z.number(), maxOtherCores: z.number() }),
+});
+
 export const sampleSchema = z.object({
   /** which boot of the plan produced it (1-based, in execution order) */
   boot: z.number().int().nonnegative(),
@@ -37,7 +67,13 @@ export const sampleSchema = z.object({
   /** 1-based iteration within this boot; warm-up iterations have warmup: true */
   iteration: z.number().int().nonnegative(),
   warmup: z.boolean(),
-  status: z.enum(['ok', 'failed']),
+  /**
+   * ok: measured on a quiet host. noisy: measured, but the host interfered (see
+   * `host`); kept and shown, never used by the statistics. failed: no measurement.
+   */
+  status: z.enum(['ok', 'noisy', 'failed']),
+  /** 1 for the first try of this iteration; a noisy try is repeated in the same boot */
+  attempt: z.number().int().positive().optional(),
   error: z.string().optional(),
   metrics: z.array(metricSchema),
   trace: traceStatsSchema.nullable(),
@@ -46,6 +82,8 @@ export const sampleSchema = z.object({
   startedAt: z.string().optional(),
   /** directory of this iteration's raw output, relative to the run directory */
   raw: z.string().optional(),
+  /** host interference over this iteration (absent for imported numbers) */
+  host: hostInterferenceSchema.optional(),
 });
 
 export const bootRecordSchema = z.object({
@@ -61,6 +99,14 @@ export const bootRecordSchema = z.object({
   /** seconds spent inside workload iterations */
   workloadS: z.number().optional(),
   console: z.string(),
+  /** host quietness over this boot's measured iterations */
+  host: z
+    .object({ quietIterations: z.number().int(), noisyIterations: z.number().int(), minVcpuShare: z.number().nullable(), maxOtherCores: z.number().nullable() })
+    .optional(),
+  /** 1 for the first attempt; a boot that panicked is retried once and both are recorded */
+  attempt: z.number().int().positive().optional(),
+  /** this attempt was retried: its samples are kept but superseded by the retry's */
+  retried: z.boolean().optional(),
 });
 
 export const tracerInfoSchema = z.object({
@@ -123,6 +169,7 @@ export const manifestSchema = z.object({
   notes: z.array(z.string()).default([]),
 });
 
+export type HostInterference = z.infer<typeof hostInterferenceSchema>;
 export type MetricRecord = z.infer<typeof metricSchema>;
 export type Sample = z.infer<typeof sampleSchema>;
 export type BootRecord = z.infer<typeof bootRecordSchema>;
