@@ -42,12 +42,22 @@ export interface Workload<P = any> {
   teardown?(p: P, ctx: GuestContext): string[];
   /** shell lines whose stdout records the workload's version (saved once per boot) */
   versionCommands?(p: P): string[];
-  /** raw stdout -> metrics; throws ParseError naming the offending line when it cannot */
-  parse(raw: string): Metric[];
+  /**
+   * raw stdout -> metrics; throws ParseError naming the offending line when it cannot.
+   * `warn` (optional) receives problems that do not invalidate the primary figure, e.g. a
+   * malformed secondary table that was left out; without it they are dropped.
+   */
+  parse(raw: string, warn?: (message: string) => void): Metric[];
   /** the metric slowdown is computed on (MB/s for dbench, elapsed for kernbench ...) */
   primaryMetric: string;
   /** the metrics this workload declares, so reports know units before seeing data */
   metrics: Record<string, MetricSpec>;
+  /**
+   * Declared when the primary metric is a cost per operation (ns per call) and
+   * another metric counts the operations: the report then divides the traced
+   * minus vanilla cost by trace events per operation into a cost per event.
+   */
+  perEventCost?: { callsMetric: string };
 }
 
 /** A tracer's own count of what it recorded during one measured iteration. */
@@ -83,6 +93,14 @@ export interface ResolvedEvent {
 export interface TracerDriver<O = any> {
   name: string;
   options: z.ZodType<O, z.ZodTypeDef, any>;
+  /**
+   * The grammar of one native event name (e.g. ftrace `subsystem:event`). The
+   * config rules check every name of an instrumentation set against it when the
+   * set is loaded, so nothing outside it reaches a guest fragment.
+   */
+  nativeName: z.ZodType<string, z.ZodTypeDef, string>;
+  /** The grammar of a native filter expression, checked the same way; null: this tracer takes no filters. */
+  nativeFilter: z.ZodType<string, z.ZodTypeDef, string> | null;
   /** extra kernel command line words (e.g. trace_buf_size) */
   kernelCmdline?(o: O): string[];
   /** shell lines printing version information */

@@ -4,7 +4,8 @@
 import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { mulberry32 } from '../harness/stats/random.js';
-import { bootstrapSlowdownCI, centre, slowdown } from '../harness/stats/slowdown.js';
+import { centre, slowdown } from '../harness/stats/slowdown.js';
+import { excludesZero, minimumDetectableSlowdown, slowdownInterval, tQuantile } from '../harness/stats/interval.js';
 import { incompleteBeta, studentTTwoSidedP, welchTTest } from '../harness/stats/welch.js';
 import { mannWhitneyU } from '../harness/stats/mann-whitney.js';
 import { madOutliers, modifiedZScores } from '../harness/stats/mad.js';
@@ -49,33 +50,64 @@ describe('slowdown', () => {
     close(centre([1, 2, 4], 'rate'), 3 / (1 + 0.5 + 0.25), 1e-12);
     close(centre([1, 2, 4], 'time'), 7 / 3, 1e-12);
     assert.equal(centre([5], 'rate'), 5);
-    assert.equal(centre([0, 10], 'rate'), 5); // no harmonic mean with a 0 rate
   });
 });
 
-describe('bootstrapSlowdownCI', () => {
-  const base = [279, 221, 226, 250, 262];
-  const traced = [200, 190, 215, 205, 198];
-  it('is reproducible with a seed and brackets the point', () => {
-    const a = bootstrapSlowdownCI(base, traced, 'higher', { seed: 7, iterations: 2000 });
-    const b = bootstrapSlowdownCI(base, traced, 'higher', { seed: 7, iterations: 2000 });
-    assert.deepEqual(a, b);
-    assert.ok(a.lo !== null && a.hi !== null);
-    assert.ok(a.lo! <= a.point && a.point <= a.hi!, JSON.stringify(a));
-    const c = bootstrapSlowdownCI(base, traced, 'higher', { seed: 8, iterations: 2000 });
-    assert.notDeepEqual(a, c);
+describe('interval (log-scale Welch, boots as units)', () => {
+  it('t quantiles match scipy.stats.t.ppf (= R qt)', () => {
+    close(tQuantile(0.975, 1), 12.706204736174694, 1e-9, 'qt(.975,1)');
+    close(tQuantile(0.975, 2), 4.302652729749462, 1e-9, 'qt(.975,2)');
+    close(tQuantile(0.975, 4), 2.7764451051977934, 1e-9, 'qt(.975,4)');
+    close(tQuantile(0.975, 10), 2.228138851986274, 1e-9, 'qt(.975,10)');
+    close(tQuantile(0.8, 10), 0.8790578285505889, 1e-9, 'qt(.8,10)');
+    close(tQuantile(0.8, 2), 1.0606601717798214, 1e-9, 'qt(.8,2)');
+    close(tQuantile(0.995, 1), 63.656741162871526, 1e-7, 'qt(.995,1)');
+    close(tQuantile(0.975, 2.6053759558619705), 3.473307177159221, 1e-9, 'fractional df');
   });
-  it('gives no interval when either n < 2', () => {
-    const r = bootstrapSlowdownCI([1361], [1193], 'higher');
-    close(r.point, 0.1234, 1e-4);
+  it('matches scipy ttest_ind(log t, log v, equal_var=False).confidence_interval, back-transformed', () => {
+    // scipy 1.17: d = -0.20249, CI [-0.32300, -0.08198], df 5.6428, p 0.0066836
+    const r = slowdownInterval([279, 221, 226, 250, 262], [200, 190, 215, 205, 198], 'higher', 0.95);
+    close(r.point!, 0.1833067270446185, 1e-12, 'point');
+    close(r.lo!, 0.07871256815485538, 1e-9, 'lo');
+    close(r.hi!, 0.2760262660321578, 1e-9, 'hi');
+    close(r.df!, 5.642772325537633, 1e-9, 'df');
+    assert.equal(r.insufficient, null);
+  });
+  it('with one value per side is the seed formula, and no interval', () => {
+    const r = slowdownInterval([1361], [1193], 'higher', 0.95);
+    close(r.point!, slowdown(1361, 1193, 'higher'), 1e-12);
+    close(slowdownInterval([48.238], [50.226], 'lower', 0.95).point!, 0.0412, 1e-4);
     assert.equal(r.lo, null);
-    assert.equal(r.hi, null);
+    assert.equal(r.insufficient, 'fewer than 2 units on a side');
   });
-  it('zero spread gives a zero-width interval at the point', () => {
-    const r = bootstrapSlowdownCI([10, 10, 10], [11, 11], 'lower', { iterations: 100 });
-    close(r.point, 0.1, 1e-12);
-    close(r.lo!, 0.1, 1e-12);
-    close(r.hi!, 0.1, 1e-12);
+  it('zero spread on both sides is insufficient data, never a zero-width interval', () => {
+    const r = slowdownInterval([10, 10, 10], [11, 11], 'lower', 0.95);
+    close(r.point!, 0.1, 1e-12);
+    assert.equal(r.lo, null);
+    assert.equal(r.insufficient, 'no spread on either side');
+    // spread on one side is enough
+    assert.notEqual(slowdownInterval([10, 10, 10], [11, 12], 'lower', 0.95).lo, null);
+  });
+  it('a value <= 0 or not finite gives no point, no interval (issue 11)', () => {
+    for (const bad of [0, -3, Number.NaN, Infinity]) {
+      const r = slowdownInterval([bad, 250, 260], [200, 210], 'higher', 0.95);
+      assert.equal(r.point, null);
+      assert.equal(r.lo, null);
+      assert.equal(r.insufficient, 'a value <= 0 or not finite');
+    }
+    assert.ok(Number.isNaN(centre([0, 10], 'rate'))); // no silent switch to the arithmetic mean
+  });
+  it('significant means the interval excludes 0', () => {
+    assert.equal(excludesZero(0.01, 0.2), true);
+    assert.equal(excludesZero(-0.2, -0.01), true);
+    assert.equal(excludesZero(-0.01, 0.2), false);
+    assert.equal(excludesZero(null, 0.2), null);
+  });
+  it('minimum detectable slowdown follows Bloom (1995) with t multipliers (scipy reference)', () => {
+    // varLog 0.01, 3 vs 3 units, df 4: m = (qt(.975,4) + qt(.8,4)) * sqrt(0.01 * 2/3)
+    close(minimumDetectableSlowdown(0.01, 3, 3, 'lower')!, 0.2617887358495762, 1e-9);
+    close(minimumDetectableSlowdown(0.01, 3, 3, 'higher')!, 0.2617887358495762, 1e-9);
+    assert.equal(minimumDetectableSlowdown(0.01, 1, 3, 'lower'), null);
   });
 });
 

@@ -1,9 +1,8 @@
-// Slowdown of a traced configuration against vanilla, its centre, and a
-// bootstrap confidence interval. Slowdown is a fraction, positive = the tracer
+// Slowdown of a traced configuration against vanilla and the centre of a cell
+// (the interval is interval.ts). Slowdown is a fraction, positive = the tracer
 // makes the workload slower, so every table and chart reads the same way
 // whatever the metric's direction.
-import { harmonicMean, mean, quantileSorted } from 'simple-statistics';
-import { mulberry32 } from './random.js';
+import { harmonicMean, mean } from 'simple-statistics';
 
 export type Better = 'higher' | 'lower';
 export type CentreKind = 'rate' | 'time';
@@ -31,72 +30,14 @@ export function slowdown(baseline: number, traced: number, better: Better): numb
  *   single number", CACM 31(10), 1988). dbench/tbench -t runs a fixed time, not
  *   a fixed amount of work, so this is a (conservative) convention, stated here.
  * - times (s, ns): arithmetic mean, which is total time / number of runs.
- * A rate <= 0 has no harmonic mean (a failed run reporting 0 MB/s would make
- * it 0); such cells fall back to the arithmetic mean rather than lie.
+ * A rate <= 0 is not a measurement (a failed run that still printed 0 MB/s) and
+ * has no harmonic mean: the centre is then NaN, which the summary reports as
+ * "insufficient data". Falling back to the arithmetic mean, as this once did,
+ * silently switched estimators whenever such a value appeared.
  */
 export function centre(values: number[], kind: CentreKind): number {
   if (values.length === 0) return Number.NaN;
-  if (values.length === 1) return values[0]!;
-  if (kind === 'rate' && values.every((v) => v > 0)) return harmonicMean(values);
+  if (values.length === 1) return kind === 'rate' && !(values[0]! > 0) ? Number.NaN : values[0]!;
+  if (kind === 'rate') return values.every((v) => v > 0) ? harmonicMean(values) : Number.NaN;
   return mean(values);
-}
-
-export interface BootstrapOptions {
-  /** resamples; 10 000 keeps the 2.5/97.5 % percentiles stable to ~0.1 pp for n <= 50 */
-  iterations?: number;
-  /** PRNG seed: same samples + same seed = same interval */
-  seed?: number;
-  /** two-sided confidence level */
-  level?: number;
-}
-
-export interface SlowdownCI {
-  point: number;
-  lo: number | null;
-  hi: number | null;
-}
-
-/**
- * Percentile bootstrap (Efron & Tibshirani, "An Introduction to the Bootstrap",
- * 1993, ch. 13): resample each group with replacement (independently; the two
- * groups come from different boots), take the slowdown of the two centres, and
- * report the (1-level)/2 and (1+level)/2 quantiles. Assumes iterations are
- * exchangeable within a group; drift across boots is shown separately.
- * With n < 2 in either group there is nothing to resample: the point estimate
- * is returned and the interval is null ("not available"), never a fake 0-width one.
- */
-export function bootstrapSlowdownCI(
-  base: number[],
-  traced: number[],
-  better: Better,
-  opts: BootstrapOptions = {},
-): SlowdownCI {
-  const kind: CentreKind = better === 'higher' ? 'rate' : 'time';
-  return bootstrapSlowdownCIWithKind(base, traced, better, kind, opts);
-}
-
-/** As bootstrapSlowdownCI, with the centre kind given (a lower-better rate is rare but possible). */
-export function bootstrapSlowdownCIWithKind(
-  base: number[],
-  traced: number[],
-  better: Better,
-  kind: CentreKind,
-  opts: BootstrapOptions = {},
-): SlowdownCI {
-  const iterations = opts.iterations ?? 10_000;
-  const level = opts.level ?? 0.95;
-  const point = slowdown(centre(base, kind), centre(traced, kind), better);
-  if (base.length < 2 || traced.length < 2) return { point, lo: null, hi: null };
-  const rnd = mulberry32(opts.seed ?? 1);
-  const draws = new Float64Array(iterations);
-  const rb = new Array<number>(base.length);
-  const rt = new Array<number>(traced.length);
-  for (let i = 0; i < iterations; i++) {
-    for (let j = 0; j < base.length; j++) rb[j] = base[Math.floor(rnd() * base.length)]!;
-    for (let j = 0; j < traced.length; j++) rt[j] = traced[Math.floor(rnd() * traced.length)]!;
-    draws[i] = slowdown(centre(rb, kind), centre(rt, kind), better);
-  }
-  const sorted = Array.from(draws).sort((a, b) => a - b);
-  const alpha = (1 - level) / 2;
-  return { point, lo: quantileSorted(sorted, alpha), hi: quantileSorted(sorted, 1 - alpha) };
 }

@@ -1,23 +1,38 @@
 // ResultSet -> RunSummary: every number a report shows, computed once, typed.
 // Pure: takes the samples the store read, returns data; renderers only format.
+// Cells come from cells.ts (shared with compare); intervals from interval.ts
+// (shared with compare): one grouping, one interval method.
 import { max, median, min, sampleStandardDeviation } from 'simple-statistics';
 import type { Manifest, Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
 import { workloads } from '../../workloads/index.js';
+import {
+  BASELINE_CONFIG, cellKey, groupCells, isAaControl, unitValues,
+  type CellData, type CellIdentity, type CellUnit, type NoisySample,
+} from './cells.js';
+import {
+  excludesZero, logGroup, minimumDetectableSlowdown, slowdownInterval, validUnits,
+  type InsufficientReason,
+} from './interval.js';
 import { madOutliers, modifiedZScores as modifiedZ, MODIFIED_Z_THRESHOLD } from './mad.js';
 import { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
-import { bootstrapSlowdownCIWithKind, centre, type Better, type CentreKind } from './slowdown.js';
+import { centre, type Better, type CentreKind } from './slowdown.js';
 import { welchTTest, type WelchResult } from './welch.js';
 
-/** the configuration every other one is compared against */
-export const BASELINE_CONFIG = 'vanilla';
+export { BASELINE_CONFIG, cellKey, centreKind, isAaControl } from './cells.js';
+export type { CellIdentity, CellUnit, NoisySample } from './cells.js';
 /** confidence level of every slowdown interval */
 export const CI_LEVEL = 0.95;
-/** fixed bootstrap seed: the same samples always give the same interval */
+/**
+ * Seed `compare` and `publish` still pass along. No interval is resampled any
+ * more (interval.ts is closed-form), so it changes nothing; kept so result
+ * files and command lines that name it stay valid.
+ */
 export const BOOTSTRAP_SEED = 20090313; // the date of the seed message
-export const BOOTSTRAP_ITERATIONS = 10_000;
-/** significance threshold for the mark in tables: the conventional 5 % two-sided */
+/** significance threshold: the conventional 5 % two-sided, i.e. the 95 % interval excludes 0 */
 export const SIGNIFICANCE_ALPHA = 0.05;
+/** power the minimum detectable slowdown is stated at (Bloom 1995's convention) */
+export const MDS_POWER = 0.8;
 /**
  * A boot's first measured iteration is suspected of missing warm-up when it is
  * the worst of the boot and worse than the median of the boot's other measured
@@ -26,6 +41,9 @@ export const SIGNIFICANCE_ALPHA = 0.05;
  * alone rarely crosses it.
  */
 export const WARMUP_MARGIN = 0.05;
+/** how every slowdown interval is computed, for reports to print */
+export const INTERVAL_METHOD =
+  'Welch t interval of log(traced) - log(vanilla) over boots (each boot = centre of its measured iterations; imported rows each count as one), back-transformed: ratio of geometric means';
 
 /**
  * The metric slowdown is computed on, per workload: each workload declares it
@@ -35,9 +53,11 @@ export const WARMUP_MARGIN = 0.05;
 export const PRIMARY_METRICS: Record<string, string> = Object.fromEntries(
   Object.entries(workloads).map(([name, w]) => [name, w.primaryMetric]),
 );
-/** the syscall loop reports how many calls it made under this metric name */
-export const CALLS_METRIC = 'calls';
-export const SYSCALL_WORKLOAD = 'syscall-loop';
+/** workloads whose primary metric is a cost per operation, and the metric counting the operations */
+export const PER_EVENT_COST: Record<string, { callsMetric: string }> = Object.fromEntries(
+  Object.entries(workloads).flatMap(([name, w]) => (w.perEventCost ? [[name, w.perEventCost]] : [])),
+);
+const COUNT_METRICS = new Set(Object.values(PER_EVENT_COST).map((p) => p.callsMetric));
 
 export interface SampleRef {
   value: number;
@@ -67,37 +87,64 @@ export interface TraceVolume {
   method: string;
 }
 
+/**
+ * What the report may say about a traced cell's slowdown:
+ * - slower / faster: the 95 % interval excludes 0;
+ * - no-difference: it contains 0;
+ * - implausible-speedup: the tracer "speeds up" the workload by more than the
+ *   run's noise floor (its A/A difference and minimum detectable slowdown):
+ *   suspect host interference or a broken configuration, never a result;
+ * - insufficient-data: no honest interval (see `insufficient`).
+ */
+export type SlowdownVerdict = 'slower' | 'no-difference' | 'faster' | 'implausible-speedup' | 'insufficient-data';
+
 export interface Comparison {
   baselineKey: string;
-  /** fraction, positive = slower under the tracer */
-  slowdown: { point: number; lo: number | null; hi: number | null; level: number; iterations: number; seed: number };
+  /**
+   * fraction, positive = slower under the tracer; point = slowdown of the
+   * geometric means of the boots, so it always lies inside [lo, hi].
+   * lo/hi null when there is no honest interval (`insufficient` says why).
+   */
+  slowdown: {
+    point: number;
+    lo: number | null;
+    hi: number | null;
+    level: number;
+    /** Welch–Satterthwaite degrees of freedom of the log-scale interval */
+    df: number | null;
+    /** independent units behind each side: boots, or rows of an import */
+    units: { baseline: number; traced: number };
+    insufficient: InsufficientReason | null;
+  };
+  /** rank test over boot values (informational: with 2 boots a side it cannot reach p < 0.05) */
   mannWhitney: MannWhitneyResult | null;
+  /** Welch's t on log boot values: p < alpha exactly when the interval excludes 0 */
   welch: WelchResult | null;
-  /** Mann-Whitney p < alpha; null when no test could be run */
+  /** the interval excludes 0; null without an interval */
   significant: boolean | null;
-}
-
-/** What a cell is: one metric of one workload under one configuration of one kernel. */
-export interface CellIdentity {
-  kernel: string;
-  config: string;
-  tracer: string;
-  workload: string;
-  metric: string;
-  unit: string;
-  better: Better;
+  verdict: SlowdownVerdict;
 }
 
 export interface CellSummary extends CellIdentity {
   key: string;
   kind: CentreKind;
   primary: boolean;
+  /** measured iterations used */
   n: number;
+  /** the independent units the interval is over: one per boot (or per imported row) */
+  units: CellUnit[];
   /** failed samples of this (kernel, config, workload): counted and shown, never used */
   failed: number;
+  /** noisy samples (the host interfered): counted and shown with their reasons, never used */
+  noisy: number;
+  noisySamples: NoisySample[];
+  /** samples of a boot attempt that panicked and was retried: superseded, never used */
+  retriedExcluded: number;
+  /** used values that are not measurements (<= 0, not finite): the cell has no statistic */
+  invalid: number;
   /** warm-up iterations excluded by design */
   warmupExcluded: number;
-  /** centre: harmonic mean for rates, arithmetic mean otherwise (see slowdown.ts `centre`) */
+  /** centre: harmonic mean for rates, arithmetic mean otherwise; NaN when a rate <= 0 (see `invalid`) */
   mean: number;
   median: number;
   /** sample standard deviation; null when n < 2 */
@@ -109,18 +156,29 @@ export interface CellSummary extends CellIdentity {
   values: SampleRef[];
   flags: Flag[];
   trace: TraceVolume | null;
-  /** null for the baseline itself, and for cells without a baseline */
+  /** this config is an A/A control: a second configuration without a tracer */
+  aaControl: boolean;
+  /**
+   * null for the baseline itself, for cells without a baseline, and when this
+   * cell or its baseline holds a value that is not a measurement (then verdict
+   * is 'insufficient-data')
+   */
   vsBaseline: Comparison | null;
   /** non-baseline cell whose kernel/workload/metric has no vanilla cell */
   noBaseline: boolean;
+  /** null for the baseline and for cells without a baseline */
+  verdict: SlowdownVerdict | null;
+  /** why there is no interval, when there is none */
+  insufficient: InsufficientReason | null;
 }
 
 export interface PerEventCost {
   kernel: string;
+  workload: string;
   config: string;
   nsPerCallTraced: number;
   nsPerCallVanilla: number;
-  /** trace events / syscalls made; null when the sample has no trace stats or calls */
+  /** trace events / calls made; null when the samples have no trace stats or calls */
   eventsPerCall: number | null;
   /** (nsPerCall traced - vanilla) / eventsPerCall */
   nsPerEvent: number | null;
@@ -133,6 +191,37 @@ export interface FailedSample {
   boot: number;
   iteration: number;
   error?: string;
+}
+
+/** A/A control: a second tracer-less configuration against vanilla, by the same interval */
+export interface AaResult {
+  kernel: string;
+  workload: string;
+  metric: string;
+  /** the A/A configuration, e.g. "vanilla-aa" */
+  config: string;
+  slowdown: number | null;
+  lo: number | null;
+  hi: number | null;
+  /** the A/A interval excludes 0: the run's boots differ by more than chance */
+  significant: boolean | null;
+}
+
+/**
+ * The smallest slowdown this run would call significant 80 % of the time, per
+ * kernel and workload (primary metric), from the run's own between-boot spread.
+ */
+export interface MinimumDetectable {
+  kernel: string;
+  workload: string;
+  metric: string;
+  /** fraction; null when the spread cannot be estimated (fewer than 2 boots) */
+  value: number | null;
+  /** boots per side the value is stated for: vanilla, and the median over traced configs */
+  units: { baseline: number; traced: number };
+  /** pooled between-boot SD of log values over every config of the workload, and its df */
+  sdLog: number | null;
+  dfSpread: number;
 }
 
 export interface RunSummary {
@@ -148,53 +237,34 @@ export interface RunSummary {
   workloads: string[];
   cells: CellSummary[];
   failedSamples: FailedSample[];
+  /** noisy samples in the whole run (never used) */
+  noisySamples: number;
   perEventCost: PerEventCost[];
-  thresholds: { modifiedZ: number; warmupMargin: number; alpha: number; ciLevel: number };
-}
-
-export function cellKey(kernel: string, config: string, workload: string, metric: string): string {
-  return `${kernel}/${config}/${workload}/${metric}`;
-}
-
-/** a metric is a rate when its unit is "something per second" (MB/s, ops/sec) */
-export function centreKind(unit: string): CentreKind {
-  return /\/\s*s(ec)?$/i.test(unit.trim()) ? 'rate' : 'time';
+  /** A/A control per kernel and workload (primary metric); empty when the suite has none */
+  aa: AaResult[];
+  mds: MinimumDetectable[];
+  /** ok: false when the run's own control says its differences are not the tracers' (reasons name them) */
+  trust: { ok: boolean; reasons: string[] };
+  method: string;
+  thresholds: { modifiedZ: number; warmupMargin: number; alpha: number; ciLevel: number; mdsPower: number };
 }
 
 function primaryMetricOf(workload: string, metrics: { name: string; unit: string }[]): string | undefined {
   const known = PRIMARY_METRICS[workload];
   if (known && metrics.some((m) => m.name === known)) return known;
-  return (metrics.find((m) => m.name !== CALLS_METRIC && m.unit !== 'count') ?? metrics[0])?.name;
+  return (metrics.find((m) => !COUNT_METRICS.has(m.name) && m.unit !== 'count') ?? metrics[0])?.name;
 }
 
 function uniqueInOrder(xs: string[]): string[] {
   return [...new Set(xs)];
 }
 
-interface Group extends CellIdentity {
-  samples: { s: Sample; value: number }[];
-}
-
 export function summarize(rs: ResultSet): RunSummary {
   const { manifest, samples } = rs;
-  const measured = samples.filter((s) => s.status === 'ok' && !s.warmup);
-  const groups = new Map<string, Group>();
-  for (const s of measured) {
-    for (const m of s.metrics) {
-      const key = cellKey(s.kernel, s.config, s.workload, m.name);
-      let g = groups.get(key);
-      if (!g) {
-        g = { kernel: s.kernel, config: s.config, tracer: s.tracer, workload: s.workload, metric: m.name, unit: m.unit, better: m.better, samples: [] };
-        groups.set(key, g);
-      }
-      g.samples.push({ s, value: m.value });
-    }
-  }
+  const groups = groupCells(samples, manifest.boots);
   const failedSamples: FailedSample[] = samples
     .filter((s) => s.status === 'failed')
     .map((s) => ({ kernel: s.kernel, config: s.config, workload: s.workload, boot: s.boot, iteration: s.iteration, error: s.error }));
-  const countBy = (pred: (s: Sample) => boolean, g: Group) =>
-    samples.filter((s) => pred(s) && s.kernel === g.kernel && s.config === g.config && s.workload === g.workload).length;
 
   const metricsByWorkload = new Map<string, { name: string; unit: string }[]>();
   for (const g of groups.values()) {
@@ -204,11 +274,9 @@ export function summarize(rs: ResultSet): RunSummary {
   }
 
   const cells: CellSummary[] = [];
-  for (const [key, g] of groups) {
-    const cell = describeCell(key, g);
+  for (const g of groups.values()) {
+    const cell = describeCell(g);
     cell.primary = primaryMetricOf(g.workload, metricsByWorkload.get(g.workload) ?? []) === g.metric;
-    cell.failed = countBy((s) => s.status === 'failed', g);
-    cell.warmupExcluded = countBy((s) => s.status === 'ok' && s.warmup, g);
     for (const f of failedSamples) {
       if (f.kernel === g.kernel && f.config === g.config && f.workload === g.workload) {
         cell.flags.push({ kind: 'failed', boot: f.boot, iteration: f.iteration, error: f.error });
@@ -216,15 +284,31 @@ export function summarize(rs: ResultSet): RunSummary {
     }
     cells.push(cell);
   }
+  const byKey = new Map(cells.map((c) => [c.key, c]));
   for (const cell of cells) {
     if (cell.config === BASELINE_CONFIG) continue;
-    const base = cells.find((c) => c.key === cellKey(cell.kernel, BASELINE_CONFIG, cell.workload, cell.metric));
+    const base = byKey.get(cellKey(cell.kernel, BASELINE_CONFIG, cell.workload, cell.metric));
     if (!base) {
       cell.noBaseline = true;
       continue;
     }
-    cell.vsBaseline = compare(base, cell);
+    if (cell.invalid > 0 || base.invalid > 0) {
+      // a value <= 0 is not a measurement: no point, no interval, no verdict
+      cell.verdict = 'insufficient-data';
+      cell.insufficient = 'a value <= 0 or not finite';
+      continue;
+    }
+    cell.vsBaseline = compareToBaseline(base, cell);
+    cell.verdict = cell.vsBaseline.verdict;
+    cell.insufficient = cell.vsBaseline.slowdown.insufficient;
   }
+
+  const kernels = uniqueInOrder(samples.map((s) => s.kernel));
+  const workloadNames = uniqueInOrder(samples.map((s) => s.workload));
+  const mds = minimumDetectable(cells);
+  const aa = aaResults(cells);
+  judgeSpeedups(cells, mds, aa);
+  const trust = trustOf(aa);
 
   const configs = uniqueInOrder(samples.map((s) => s.config)).sort((a, b) =>
     a === BASELINE_CONFIG ? -1 : b === BASELINE_CONFIG ? 1 : 0,
@@ -235,20 +319,24 @@ export function summarize(rs: ResultSet): RunSummary {
     accelerator: manifest.accelerator,
     emulated: manifest.accelerator === 'tcg',
     baseline: BASELINE_CONFIG,
-    kernels: uniqueInOrder(samples.map((s) => s.kernel)),
+    kernels,
     configs,
-    workloads: uniqueInOrder(samples.map((s) => s.workload)),
+    workloads: workloadNames,
     cells,
     failedSamples,
-    perEventCost: perEventCost(cells, measured),
-    thresholds: { modifiedZ: MODIFIED_Z_THRESHOLD, warmupMargin: WARMUP_MARGIN, alpha: SIGNIFICANCE_ALPHA, ciLevel: CI_LEVEL },
+    noisySamples: samples.filter((s) => s.status === 'noisy').length,
+    perEventCost: perEventCost(cells, groups),
+    aa,
+    mds,
+    trust,
+    method: INTERVAL_METHOD,
+    thresholds: { modifiedZ: MODIFIED_Z_THRESHOLD, warmupMargin: WARMUP_MARGIN, alpha: SIGNIFICANCE_ALPHA, ciLevel: CI_LEVEL, mdsPower: MDS_POWER },
   };
 }
 
-function describeCell(key: string, g: Group): CellSummary {
+function describeCell(g: CellData): CellSummary {
   const values = g.samples.map((x) => x.value);
-  const kind = centreKind(g.unit);
-  const c = centre(values, kind);
+  const c = centre(values, g.kind);
   const n = values.length;
   const stddev = n >= 2 ? sampleStandardDeviation(values) : null;
   const refs: SampleRef[] = g.samples.map(({ s, value }) => ({ value, boot: s.boot, round: s.round, iteration: s.iteration, raw: s.raw }));
@@ -269,14 +357,14 @@ function describeCell(key: string, g: Group): CellSummary {
     if (s.trace && s.trace.lost > 0) flags.push({ kind: 'lost-events', boot: s.boot, iteration: s.iteration, lost: s.trace.lost });
   }
   return {
-    key, kernel: g.kernel, config: g.config, tracer: g.tracer, workload: g.workload, metric: g.metric, unit: g.unit,
-    better: g.better, kind, primary: false, n, failed: 0, warmupExcluded: 0,
-    mean: c, median: median(values), stddev, cv: stddev !== null && c !== 0 ? stddev / Math.abs(c) : null,
+    key: g.key, kernel: g.kernel, config: g.config, tracer: g.tracer, workload: g.workload, metric: g.metric, unit: g.unit,
+    better: g.better, kind: g.kind, primary: false, n, units: g.units, failed: g.failed, noisy: g.noisy.length,
+    noisySamples: g.noisy, retriedExcluded: g.retriedExcluded, invalid: g.invalid, warmupExcluded: g.warmupExcluded,
+    mean: c, median: median(values), stddev, cv: stddev !== null && Number.isFinite(c) && c !== 0 ? stddev / Math.abs(c) : null,
     min: min(values), max: max(values), values: refs, flags, trace: traceVolume(g.samples.map((x) => x.s)),
-    vsBaseline: null, noBaseline: false,
+    aaControl: isAaControl(g), vsBaseline: null, noBaseline: false, verdict: null, insufficient: null,
   };
 }
-
 
 function warmupFlags(refs: SampleRef[], better: Better): Flag[] {
   const byBoot = new Map<number, SampleRef[]>();
@@ -323,46 +411,131 @@ function traceVolume(ss: Sample[]): TraceVolume | null {
   };
 }
 
-function compare(base: CellSummary, cell: CellSummary): Comparison {
-  const b = base.values.map((r) => r.value);
-  const t = cell.values.map((r) => r.value);
-  const ci = bootstrapSlowdownCIWithKind(b, t, cell.better, cell.kind, {
-    iterations: BOOTSTRAP_ITERATIONS, seed: BOOTSTRAP_SEED, level: CI_LEVEL,
-  });
-  // with one sample on a side no rank test can reach significance (2 vs 1 gives
+function compareToBaseline(base: CellSummary, cell: CellSummary): Comparison {
+  const b = unitValues(base);
+  const t = unitValues(cell);
+  const ci = slowdownInterval(b, t, cell.better, CI_LEVEL);
+  const significant = excludesZero(ci.lo, ci.hi);
+  // with one unit on a side no rank test can reach significance (2 vs 1 gives
   // p >= 2/3): report "no test" rather than a p-value that only restates n
   const mw = b.length >= 2 && t.length >= 2 ? mannWhitneyU(t, b) : null;
-  const welch = welchTTest(t, b);
+  const welch = validUnits(b) && validUnits(t) ? welchTTest(t.map(Math.log), b.map(Math.log)) : null;
+  const verdict: SlowdownVerdict = significant === null ? 'insufficient-data' : !significant ? 'no-difference' : ci.lo! > 0 ? 'slower' : 'faster';
   return {
     baselineKey: base.key,
-    slowdown: { ...ci, level: CI_LEVEL, iterations: BOOTSTRAP_ITERATIONS, seed: BOOTSTRAP_SEED },
+    // point is null only for values <= 0, which never reach here (summarize checks `invalid`)
+    slowdown: { point: ci.point ?? Number.NaN, lo: ci.lo, hi: ci.hi, level: ci.level, df: ci.df, units: ci.units, insufficient: ci.insufficient },
     mannWhitney: mw,
     welch,
-    significant: mw ? mw.p < SIGNIFICANCE_ALPHA : null,
+    significant,
+    verdict,
   };
 }
 
-function perEventCost(cells: CellSummary[], measured: Sample[]): PerEventCost[] {
-  const out: PerEventCost[] = [];
-  const nsCells = cells.filter((c) => c.workload === SYSCALL_WORKLOAD && c.primary);
-  for (const cell of nsCells) {
-    if (cell.config === BASELINE_CONFIG) continue;
-    const base = nsCells.find((c) => c.kernel === cell.kernel && c.config === BASELINE_CONFIG);
+const primaryOf = (cells: CellSummary[]) => cells.filter((c) => c.primary);
+const median0 = (xs: number[]) => (xs.length === 0 ? 0 : median(xs));
+
+/**
+ * Per kernel and workload: the spread is the pooled between-boot variance of
+ * log unit values over every configuration with at least 2 valid units (a
+ * tracer changes the level, rarely the boot-to-boot noise, and pooling is what
+ * gives 2-boot suites a usable estimate); the sizes are vanilla's units and the
+ * median of the traced configs' units. Formula in interval.ts.
+ */
+function minimumDetectable(cells: CellSummary[]): MinimumDetectable[] {
+  const out: MinimumDetectable[] = [];
+  const byKw = new Map<string, CellSummary[]>();
+  for (const c of primaryOf(cells)) byKw.set(`${c.kernel}\u0000${c.workload}`, [...(byKw.get(`${c.kernel}\u0000${c.workload}`) ?? []), c]);
+  for (const group of byKw.values()) {
+    const base = group.find((c) => c.config === BASELINE_CONFIG);
     if (!base) continue;
-    let events = 0, calls = 0;
-    for (const s of measured) {
-      if (s.kernel !== cell.kernel || s.config !== cell.config || s.workload !== SYSCALL_WORKLOAD || !s.trace) continue;
-      const c = s.metrics.find((m) => m.name === CALLS_METRIC);
-      if (!c) continue;
-      events += s.trace.events;
-      calls += c.value;
+    let ss = 0;
+    let df = 0;
+    for (const c of group) {
+      const v = unitValues(c);
+      if (v.length < 2 || !validUnits(v)) continue;
+      const g = logGroup(v);
+      ss += g.varLog * (g.n - 1);
+      df += g.n - 1;
     }
-    const eventsPerCall = calls > 0 ? events / calls : null;
-    const delta = cell.mean - base.mean;
+    const traced = group.filter((c) => c.config !== BASELINE_CONFIG);
+    const units = { baseline: base.units.length, traced: Math.round(median0(traced.map((c) => c.units.length))) || base.units.length };
+    const varLog = df > 0 ? ss / df : null;
     out.push({
-      kernel: cell.kernel, config: cell.config, nsPerCallTraced: cell.mean, nsPerCallVanilla: base.mean,
-      eventsPerCall, nsPerEvent: eventsPerCall !== null && eventsPerCall > 0 ? delta / eventsPerCall : null,
+      kernel: base.kernel, workload: base.workload, metric: base.metric,
+      value: varLog === null ? null : minimumDetectableSlowdown(varLog, units.baseline, units.traced, base.better),
+      units, sdLog: varLog === null ? null : Math.sqrt(varLog), dfSpread: df,
     });
+  }
+  return out;
+}
+
+function aaResults(cells: CellSummary[]): AaResult[] {
+  return primaryOf(cells)
+    .filter((c) => c.aaControl && !c.noBaseline)
+    .map((c) => ({
+      kernel: c.kernel, workload: c.workload, metric: c.metric, config: c.config,
+      slowdown: c.vsBaseline?.slowdown.point ?? null, lo: c.vsBaseline?.slowdown.lo ?? null, hi: c.vsBaseline?.slowdown.hi ?? null,
+      significant: c.vsBaseline?.significant ?? null,
+    }));
+}
+
+/**
+ * A tracer cannot make a workload faster by more than the run can tell apart
+ * from noise. The noise floor of a kernel/workload is the larger of its minimum
+ * detectable slowdown and the A/A interval's farthest end; a traced cell whose
+ * point "speed-up" exceeds it is `implausible-speedup`, significant or not.
+ * Without a floor (no spread estimate, no A/A) nothing is relabelled.
+ */
+function judgeSpeedups(cells: CellSummary[], mds: MinimumDetectable[], aa: AaResult[]): void {
+  for (const c of cells) {
+    if (!c.primary || c.aaControl || !c.vsBaseline || c.verdict === 'insufficient-data') continue;
+    const m = mds.find((x) => x.kernel === c.kernel && x.workload === c.workload)?.value ?? null;
+    const a = aa.filter((x) => x.kernel === c.kernel && x.workload === c.workload && x.lo !== null && x.hi !== null);
+    const floors = [...(m === null ? [] : [m]), ...a.map((x) => Math.max(Math.abs(x.lo!), Math.abs(x.hi!)))];
+    if (floors.length === 0) continue;
+    const point = c.vsBaseline.slowdown.point;
+    if (point < 0 && -point > Math.max(...floors)) {
+      c.verdict = 'implausible-speedup';
+      c.vsBaseline.verdict = 'implausible-speedup';
+    }
+  }
+}
+
+function trustOf(aa: AaResult[]): { ok: boolean; reasons: string[] } {
+  const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(1)} %`);
+  const reasons = aa
+    .filter((x) => x.significant === true)
+    .map((x) => `A/A control ${x.config} differs from vanilla on ${x.workload} (kernel ${x.kernel}): ${pct(x.slowdown)}, 95 % interval [${pct(x.lo)}, ${pct(x.hi)}] excludes 0 — the boots differ by more than chance, so differences between tracers are not measurements of the tracers`);
+  return { ok: reasons.length === 0, reasons };
+}
+
+/**
+ * Per-event cost of each workload that declares one (Workload.perEventCost):
+ * (cost per call traced - vanilla) / (trace events per call).
+ */
+function perEventCost(cells: CellSummary[], groups: Map<string, CellData>): PerEventCost[] {
+  const out: PerEventCost[] = [];
+  for (const [workload, decl] of Object.entries(PER_EVENT_COST)) {
+    const costCells = cells.filter((c) => c.workload === workload && c.primary);
+    for (const cell of costCells) {
+      if (cell.config === BASELINE_CONFIG || cell.invalid > 0) continue;
+      const base = costCells.find((c) => c.kernel === cell.kernel && c.config === BASELINE_CONFIG);
+      if (!base || base.invalid > 0) continue;
+      // events and calls from the same used samples (each carries both)
+      let events = 0, calls = 0;
+      for (const { s, value } of groups.get(cellKey(cell.kernel, cell.config, workload, decl.callsMetric))?.samples ?? []) {
+        if (!s.trace) continue;
+        events += s.trace.events;
+        calls += value;
+      }
+      const eventsPerCall = calls > 0 ? events / calls : null;
+      const delta = cell.mean - base.mean;
+      out.push({
+        kernel: cell.kernel, workload, config: cell.config, nsPerCallTraced: cell.mean, nsPerCallVanilla: base.mean,
+        eventsPerCall, nsPerEvent: eventsPerCall !== null && eventsPerCall > 0 ? delta / eventsPerCall : null,
+      });
+    }
   }
   return out;
 }

@@ -31,4 +31,5 @@ export const syscallLoop: Workload<SyscallLoopParams> = {
   parse: parseSyscallLoop,
   primaryMetric: 'nsPerCall',
   metrics: syscallLoopMetrics,
+  perEventCost: { callsMetric: 'calls' },
 };
