@@ -10,6 +10,7 @@ import { z } from 'zod';
 import { ParseError } from '../errors.js';
 import type { ResolvedEvent, TraceStats, TracerDriver } from '../types.js';
 import { parseStreamingCollect, streamingCollect, streamingSetup, streamingStart, streamingStop, streamingTeardown } from './ftrace-streaming.js';
+import { filterSchema, namePattern } from './native-grammar.js';
 import { shellQuote } from './shell.js';
 
 export const T = '/sys/kernel/tracing';
@@ -69,6 +70,12 @@ export const ftraceOptions = ftraceObject
     readIntervalMs: o.mode === 'streaming' ? (o.readIntervalMs ?? DEFAULT_READ_INTERVAL_MS) : undefined,
   }));
 export type FtraceOptions = z.output<typeof ftraceOptions>;
+
+/** `subsystem:event` as tracefs names it in set_event (and as the directory events/<subsystem>/<event>) */
+export const ftraceNativeName = namePattern('ftrace', /^[A-Za-z0-9_]+:[A-Za-z0-9_]+$/, 'subsystem:event, each of letters, digits and _');
+
+/** The tracefs event filter language (Documentation/trace/events.rst, "Event filtering") */
+export const ftraceNativeFilter = filterSchema({ tracer: 'ftrace', operators: ['==', '!=', '<=', '>=', '<', '>', '&&', '||', '&', '~', '!'], contextFields: false });
 
 /** One CPU's per_cpu/cpuN/stats, as the kernel prints it. */
 export interface FtraceCpuStats {
@@ -171,6 +178,8 @@ export function streamingStats(raw: string, o: FtraceOptions): TraceStats {
 export const ftrace: TracerDriver<FtraceOptions> = {
   name: 'ftrace',
   options: ftraceOptions,
+  nativeName: ftraceNativeName,
+  nativeFilter: ftraceNativeFilter,
   versionCommands: () => [`echo "kernel=$(uname -r)"`, `echo "tracefs=${T}"`, `echo "clocks=$(cat ${T}/trace_clock)"`],
   parseVersion: (raw) => Object.fromEntries(raw.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])),
   setup: (events: ResolvedEvent[], o) => [
@@ -186,7 +195,7 @@ export const ftrace: TracerDriver<FtraceOptions> = {
     ...events.flatMap((e) => e.native.map((n) => `echo ${shellQuote(n)} >> ${T}/set_event`)),
     ...events
       .filter((e) => e.filter)
-      .flatMap((e) => e.native.map((n) => `echo ${shellQuote(e.filter!)} > ${T}/events/${n.replace(':', '/')}/filter`)),
+      .flatMap((e) => e.native.map((n) => `echo ${shellQuote(e.filter!)} > ${T}/events/${shellQuote(n.replace(':', '/'))}/filter`)),
     ...(o.mode === 'streaming' ? streamingSetup(T) : []),
   ],
   armedCommands: () => [`cat ${T}/set_event`],

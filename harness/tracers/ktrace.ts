@@ -5,6 +5,8 @@ import { z } from 'zod';
 import { ExitCode, ParseError, TracebenchError } from '../errors.js';
 import type { ResolvedEvent, TraceStats, TracerDriver } from '../types.js';
 import { parseInfo } from './ktrace-decode.js';
+import { namePattern } from './native-grammar.js';
+import { shellQuote } from './shell.js';
 
 const K = '/sys/kernel/debug/ktrace';
 // the module returns at most 64 KiB of whole records per read (ktrace/ABI.md)
@@ -98,9 +100,12 @@ function sections(raw: string): Record<string, string> {
   return out;
 }
 
-// ktrace event names are C identifiers; anything else cannot be a debugfs file of ours
+/** ktrace event names are the mainline tracepoint names (C identifiers): anything else cannot be a debugfs file of ours */
+export const ktraceNativeName = namePattern('ktrace', /^[a-z0-9_]+$/, 'a tracepoint name of lower-case letters, digits and _, as listed in ktrace/ABI.md');
+
+// checked again here: setup must not write outside events/ even if handed a name the config rules never saw
 function eventName(n: string): string {
-  if (!/^[a-z0-9_]+$/.test(n)) {
+  if (!ktraceNativeName.safeParse(n).success) {
     throw new TracebenchError({
       message: `ktrace: ${JSON.stringify(n)} is not a ktrace event name`,
       hint: 'ktrace names are the mainline tracepoint names listed in ktrace/ABI.md, e.g. sched_switch',
@@ -113,6 +118,9 @@ function eventName(n: string): string {
 export const ktrace: TracerDriver<KtraceOptions> = {
   name: 'ktrace',
   options: ktraceOptions,
+  nativeName: ktraceNativeName,
+  // ktrace records every hit of an armed event: there is no filter to arm
+  nativeFilter: null,
   // the info line appears only once the module is loaded; modinfo reads the installed .ko
   versionCommands: () => [
     'echo "module=$(modinfo -F version ktrace)"',
@@ -150,7 +158,7 @@ export const ktrace: TracerDriver<KtraceOptions> = {
       'mountpoint -q /sys/kernel/debug || mount -t debugfs debugfs /sys/kernel/debug',
       `echo 0 > ${K}/enabled`,
       `for f in ${K}/events/*; do echo 0 > "$f"; done`,
-      ...names.map((n) => `echo 1 > ${K}/events/${n}`),
+      ...names.map((n) => `echo 1 > ${K}/events/${shellQuote(n)}`),
     ];
   },
   armedCommands: () => [`cat ${K}/info`],

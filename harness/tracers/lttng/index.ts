@@ -22,6 +22,7 @@
 import { z } from 'zod';
 import { ExitCode, TracebenchError } from '../../errors.js';
 import type { GuestContext, ResolvedEvent, TraceStats, TracerDriver } from '../../types.js';
+import { filterSchema, namePattern } from '../native-grammar.js';
 import { shellQuote } from '../shell.js';
 import { parsePacketHeaders, snapshotVolume } from './packets.js';
 import {
@@ -88,6 +89,20 @@ export type LttngOptions = z.infer<typeof lttngOptions>;
 
 const SYSCALL = /^syscall_(entry|exit)_(.+)$/;
 
+/**
+ * A kernel tracepoint name or pattern (`*` globs, as enable-event takes it), or
+ * `syscall_entry_<name>` / `syscall_exit_<name>` with `*` for all system calls.
+ * No `,`: enable-event takes a comma-separated list.
+ */
+export const lttngNativeName = namePattern('lttng', /^[A-Za-z0-9_*]+$/, 'a tracepoint name or pattern, or syscall_entry_<name> / syscall_exit_<name>, of letters, digits, _ and *');
+
+/** The `--filter` language of lttng-enable-event(1), with $ctx./$app./$container. context fields */
+export const lttngNativeFilter = filterSchema({
+  tracer: 'lttng',
+  operators: ['==', '!=', '<=', '>=', '<<', '>>', '<', '>', '&&', '||', '&', '|', '^', '~', '!'],
+  contextFields: true,
+});
+
 /** The pinned set split into what `lttng enable-event` takes: tracepoints and one syscall list. */
 export function planEvents(events: ResolvedEvent[]): {
   tracepoints: { names: string[]; filter?: string }[];
@@ -137,13 +152,14 @@ function enableEventLines(events: ResolvedEvent[]): string[] {
   const filt = (f?: string) => (f ? ` --filter ${shellQuote(f)}` : '');
   const plain = tracepoints.filter((t) => !t.filter).flatMap((t) => t.names);
   const lines: string[] = [];
-  if (plain.length) lines.push(`${base} ${plain.join(',')}`);
-  for (const t of tracepoints.filter((t) => t.filter)) lines.push(`${base}${filt(t.filter)} ${t.names.join(',')}`);
+  // quoted: a pattern's `*` would otherwise be globbed against the guest's cwd
+  if (plain.length) lines.push(`${base} ${shellQuote(plain.join(','))}`);
+  for (const t of tracepoints.filter((t) => t.filter)) lines.push(`${base}${filt(t.filter)} ${shellQuote(t.names.join(','))}`);
   // sys_enter and sys_exit both map to the same --syscall rule: one line per filter
   const byFilter = new Map<string | undefined, Set<string>>();
   for (const s of syscalls) byFilter.set(s.filter, new Set([...(byFilter.get(s.filter) ?? []), ...s.names]));
   for (const [filter, names] of byFilter) {
-    const which = names.has('*') ? '--all' : [...names].sort().join(',');
+    const which = names.has('*') ? '--all' : shellQuote([...names].sort().join(','));
     lines.push(`${base} --syscall${filt(filter)} ${which}`);
   }
   return lines;
@@ -282,6 +298,8 @@ export function parseLttngVersion(raw: string): Record<string, string> {
 export const lttng: TracerDriver<LttngOptions> = {
   name: 'lttng',
   options: lttngOptions,
+  nativeName: lttngNativeName,
+  nativeFilter: lttngNativeFilter,
   versionCommands: () => [
     'echo "== lttng"; lttng --version',
     'echo "== sessiond"; lttng-sessiond --version',
