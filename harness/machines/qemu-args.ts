@@ -33,8 +33,9 @@ export function kernelWord(word: string): string {
 
 export function qemuArgs(s: MachineSpec): string[] {
   const args = [
-    // -name first so it shows in ps
-    '-name', quoteOptarg(s.name),
+    // -name first so it shows in ps; debug-threads names the vCPU threads "CPU n/TCG",
+    // so the host can tell the time they waited for a CPU (interference.ts)
+    '-name', `guest=${quoteOptarg(s.name)},debug-threads=on`,
     '-machine', s.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg',
     // "max" under TCG emulates every feature QEMU can; "host" passes the real CPU through
     '-cpu', s.accel === 'kvm' ? 'host' : 'max',

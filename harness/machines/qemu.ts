@@ -3,6 +3,7 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { qemuArgs, type MachineSpec } from './qemu-args.js';
+import { snapshot, type HostSampler } from './interference.js';
 
 export type BootStatus = 'finished' | 'timeout' | 'panic' | 'job-failed';
 
@@ -20,8 +21,8 @@ export interface BootRequest {
   spec: MachineSpec;
   timeoutS: number;
   consoleLog: string;
-  /** called for each TB-MARK progress line the guest prints */
-  onMark?: (text: string, atS: number) => void;
+  /** called for each TB-MARK progress line the guest prints, with the host's counters at hand */
+  onMark?: (text: string, atS: number, host: HostSampler) => void;
   /** called every 200 ms while the guest runs (the host side of the verdict handshake) */
   onTick?: () => void;
 }
@@ -61,6 +62,7 @@ export class QemuMachine implements Machine {
       reject: false,
       buffer: false,
     });
+    const host: HostSampler = { guestPid: child.pid, snapshot: () => snapshot(child.pid) };
     let partial = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -73,7 +75,7 @@ export class QemuMachine implements Machine {
         const m = /TB-MARK (.*?)(?: up=[\d.]+)?\r?$/.exec(line);
         if (m) {
           marks.push({ text: m[1], atS: since() });
-          req.onMark?.(m[1], since());
+          req.onMark?.(m[1], since(), host);
         }
       }
     };
