@@ -1,6 +1,10 @@
-// Host prerequisites, each with the exact fix. `bench` runs these first.
+// Host prerequisites, each with the exact fix, and the step that installs the
+// missing Debian packages. `bench` and `npm test` (pretest) run prepareHost
+// first, so the README's two commands are all the set-up a fresh Debian machine needs.
 import { accessSync, constants, existsSync, statfsSync, mkdirSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
+import { ExitCode, TracebenchError } from './errors.js';
 import { isRoot } from './machines/host.js';
 import { hostMirror } from './image/mirror.js';
 import { cacheRoot } from './image/build.js';
@@ -27,11 +31,38 @@ export function onPath(bin: string): string | undefined {
   return undefined;
 }
 
-const BINARIES: { bin: string; package: string; why: string }[] = [
-  { bin: 'qemu-system-x86_64', package: 'qemu-system-x86', why: 'boots the guests' },
-  { bin: 'mmdebstrap', package: 'mmdebstrap', why: 'builds the guest image' },
-  { bin: 'mke2fs', package: 'e2fsprogs', why: 'makes the root and scratch filesystems' },
+/** A Debian package tracebench needs, why, and what on disk shows it is there. */
+export interface PackageNeed {
+  package: string;
+  why: string;
+  /** a binary on PATH that the package provides */
+  bin?: string;
+  /** or a file it installs */
+  file?: string;
+}
+
+const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
+
+/** What `bench` needs on the host (the guest image is built from these). */
+export const BENCH_PACKAGES: PackageNeed[] = [
+  { package: 'qemu-system-x86', bin: 'qemu-system-x86_64', why: 'boots the guests' },
+  { package: 'mmdebstrap', bin: 'mmdebstrap', why: 'builds the guest image' },
+  { package: 'e2fsprogs', bin: 'mke2fs', why: 'makes the root and scratch filesystems' },
+  { package: 'debian-archive-keyring', file: KEYRING, why: "verifies the guest's packages" },
 ];
+
+/** What the browser tests of the HTML reports need besides BENCH_PACKAGES (test/e2e/*-browser). */
+export const BROWSER_PACKAGES: PackageNeed[] = [
+  { package: 'chromium', file: '/usr/bin/chromium', why: 'the headless browser that opens the generated HTML reports in the tests' },
+  { package: 'fonts-dejavu-core', file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', why: 'DejaVu Sans, the font the charts are drawn with (PNG and browser)' },
+];
+
+/** By what is on disk rather than dpkg's database: a QEMU built from source on PATH serves as well. */
+export function needPresent(n: PackageNeed): boolean {
+  if (n.bin) return onPath(n.bin) !== undefined;
+  if (n.file) return existsSync(n.file);
+  return false;
+}
 
 /** Free GiB needed in the cache: the image build holds rootfs and ext4 at once. */
 const CACHE_FREE_GIB = 12;
@@ -39,12 +70,11 @@ const CACHE_FREE_GIB = 12;
 export function hostChecks(): Check[] {
   const checks: Check[] = [];
   checks.push({ name: 'root', ok: isRoot(), detail: isRoot() ? 'running as root' : 'mmdebstrap, chroot builds and mke2fs -d need root', fix: 'run tracebench as root (sudo)' });
-  for (const b of BINARIES) {
-    const p = onPath(b.bin);
-    checks.push({ name: b.bin, ok: !!p, detail: p ? `${p} (${b.why})` : `not found (${b.why})`, package: b.package, fix: `apt-get install -y ${b.package}` });
+  for (const n of BENCH_PACKAGES) {
+    const p = n.bin ? onPath(n.bin) : n.file && existsSync(n.file) ? n.file : undefined;
+    const what = n.bin ?? n.file!;
+    checks.push({ name: n.bin ?? n.package, ok: !!p, detail: p ? `${p} (${n.why})` : `${n.bin ? 'not found' : `${what} missing`} (${n.why})`, package: n.package, fix: `apt-get install -y ${n.package}` });
   }
-  const keyring = '/usr/share/keyrings/debian-archive-keyring.gpg';
-  checks.push({ name: 'debian-archive-keyring', ok: existsSync(keyring), detail: existsSync(keyring) ? keyring : `${keyring} missing (verifies the guest's packages)`, package: 'debian-archive-keyring', fix: 'apt-get install -y debian-archive-keyring' });
   let mirror: string | undefined;
   try {
     mirror = hostMirror();
@@ -64,4 +94,131 @@ export function hostChecks(): Check[] {
 
 export function missingPackages(checks: Check[]): string[] {
   return [...new Set(checks.filter((c) => !c.ok && c.package).map((c) => c.package!))];
+}
+
+/** Stop with the exact fix when a prerequisite is missing (bench, image build, doctor). */
+export function requireChecks(checks: Check[]): void {
+  const bad = checks.filter((c) => !c.ok);
+  if (!bad.length) return;
+  const pkgs = missingPackages(checks);
+  throw new TracebenchError({
+    message: `host prerequisites missing:\n${bad.map((c) => `  ${c.name}: ${c.detail}`).join('\n')}`,
+    hint: pkgs.length
+      ? `run \`tracebench doctor --install\` (apt-get install -y ${pkgs.join(' ')})${bad.some((c) => !c.package) ? '; also: ' + bad.filter((c) => !c.package).map((c) => c.fix).join('; ') : ''}`
+      : bad.map((c) => c.fix).join('; '),
+    exitCode: ExitCode.host,
+  });
+}
+
+/** The host as ensurePackages sees it; tests inject their own (no real apt in unit tests). */
+export interface HostDeps {
+  present: (need: PackageNeed) => boolean;
+  /** runs a command with its output shown to the user; resolves to the exit status */
+  run: (cmd: string, args: string[]) => Promise<number>;
+  isRoot: () => boolean;
+  /** is this a Debian-like host that has apt-get? */
+  hasApt: () => boolean;
+  /** progress for the user (stderr: stdout stays the command's output) */
+  say: (line: string) => void;
+  /** the remaining host checks after the packages (root, mirror, cache space) */
+  checks: () => Check[];
+}
+
+export const realHost: HostDeps = {
+  present: needPresent,
+  run: async (cmd, args) => {
+    // noninteractive: no debconf question may stop an unattended bench; with
+    // recommends, as Debian intends (mmdebstrap uses gpg and mount from them)
+    const r = await execa(cmd, args, { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }, reject: false, stdin: 'ignore', stdout: 'inherit', stderr: 'inherit' });
+    return r.exitCode ?? 1;
+  },
+  isRoot,
+  hasApt: () => onPath('apt-get') !== undefined,
+  say: (line) => process.stderr.write(line + '\n'),
+  checks: hostChecks,
+};
+
+/** The apt-get lines that install `pkgs`, as the user would type them. */
+export function aptCommand(pkgs: string[], sudo: boolean): string {
+  const s = sudo ? 'sudo ' : '';
+  return `${s}apt-get update && ${s}apt-get install -y ${pkgs.join(' ')}`;
+}
+
+export interface EnsureOptions {
+  /** false (--no-install): never install, print the command instead */
+  install: boolean;
+  /** what the packages are for, in the messages: "bench", "the tests" */
+  purpose: string;
+}
+
+/**
+ * Installs the missing ones of `needs` with apt-get when running as root on
+ * Debian and allowed to, saying what and why; otherwise stops (exit 3) with the
+ * exact command to run. Returns the packages it installed (empty when none were missing).
+ */
+export async function ensurePackages(needs: PackageNeed[], opts: EnsureOptions, deps: HostDeps = realHost): Promise<string[]> {
+  const missing = needs.filter((n) => !deps.present(n));
+  if (missing.length === 0) return [];
+  const pkgs = [...new Set(missing.map((n) => n.package))];
+  const list = missing.map((n) => `  ${n.package}: ${n.why}`).join('\n');
+  if (!deps.hasApt()) {
+    throw new TracebenchError({
+      message: `${opts.purpose} needs these Debian packages, and this host has no apt-get:\n${list}`,
+      hint: `install their equivalents with your package manager (on Debian: ${aptCommand(pkgs, !deps.isRoot())})`,
+      exitCode: ExitCode.host,
+    });
+  }
+  if (!opts.install) {
+    throw new TracebenchError({
+      message: `${opts.purpose} needs these Debian packages, not installed (--no-install):\n${list}`,
+      hint: `install them with: ${aptCommand(pkgs, !deps.isRoot())}`,
+      exitCode: ExitCode.host,
+    });
+  }
+  if (!deps.isRoot()) {
+    throw new TracebenchError({
+      message: `${opts.purpose} needs these Debian packages, and installing them needs root:\n${list}`,
+      hint: `run: ${aptCommand(pkgs, true)}`,
+      exitCode: ExitCode.host,
+    });
+  }
+  deps.say(`installing Debian packages that ${opts.purpose} needs (pass --no-install to refuse):\n${list}`);
+  for (const args of [['update', '-q'], ['install', '-y', '-q', ...pkgs]]) {
+    deps.say(`running: apt-get ${args.join(' ')}`);
+    const rc = await deps.run('apt-get', args);
+    if (rc !== 0) {
+      throw new TracebenchError({ message: `apt-get ${args.join(' ')} failed (exit ${rc})`, hint: 'see apt-get\'s output above; then run the same command by hand', exitCode: ExitCode.host });
+    }
+  }
+  const still = missing.filter((n) => !deps.present(n));
+  if (still.length > 0) {
+    throw new TracebenchError({
+      message: `installed ${pkgs.join(' ')}, yet still missing: ${still.map((n) => n.bin ?? n.file ?? n.package).join(', ')}`,
+      hint: 'is PATH missing /usr/bin or /usr/sbin?',
+      exitCode: ExitCode.host,
+    });
+  }
+  return pkgs;
+}
+
+export interface PrepareOptions {
+  /** install missing Debian packages (default true; `--no-install` passes false) */
+  install?: boolean;
+  /** also the browser-test packages (chromium, fonts): `npm test` */
+  browser?: boolean;
+  /** for the messages (default "tracebench bench", or "the tests" with browser) */
+  purpose?: string;
+}
+
+/**
+ * Everything a run needs from the host, set up where it can be: installs the
+ * missing packages (ensurePackages), then the other checks (root, mirror, cache
+ * space) stop with their fix. Throws TracebenchError(exit 3) when not ready.
+ */
+export async function prepareHost(opts: PrepareOptions = {}, deps: HostDeps = realHost): Promise<string[]> {
+  const needs = [...BENCH_PACKAGES, ...(opts.browser ? BROWSER_PACKAGES : [])];
+  const purpose = opts.purpose ?? (opts.browser ? 'the tests' : 'tracebench bench');
+  const installed = await ensurePackages(needs, { install: opts.install ?? true, purpose }, deps);
+  requireChecks(deps.checks());
+  return installed;
 }

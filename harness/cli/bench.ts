@@ -5,7 +5,7 @@ import type { CommandModule } from 'yargs';
 import { loadSuite, resolveEvents, type Suite } from '../config.js';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { expectedNative } from '../armed.js';
-import { hostChecks } from '../doctor.js';
+import { prepareHost } from '../doctor.js';
 import { guestContext } from '../job.js';
 import { hostInfo, makeScratch, probeKvm, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
 import { QemuMachine } from '../machines/qemu.js';
@@ -20,7 +20,6 @@ import type { TracerDriver } from '../types.js';
 import { toolVersion } from '../version.js';
 import { summarize } from '../stats/summary.js';
 import { adaptiveDecision } from '../stats/adaptive.js';
-import { requireChecks } from './doctor.js';
 import { ensureImage } from './image.js';
 import { writeReport } from './report.js';
 import { recipeFor } from '../image/recipe.js';
@@ -118,6 +117,8 @@ export interface BenchOptions {
   mirror?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
   quiet?: boolean;
+  /** install missing Debian packages when root (default true; --no-install) */
+  install?: boolean;
 }
 
 export interface BenchResult {
@@ -131,7 +132,8 @@ export interface BenchResult {
 /** The main job, callable from tests as well as the CLI. */
 export async function bench(o: BenchOptions): Promise<BenchResult> {
   const suite = loadSuite(o.suite);
-  requireChecks(hostChecks());
+  // installs missing Debian packages as root (unless --no-install), else exit 3 with the command
+  await prepareHost({ install: o.install ?? true });
   // one cached image per kernel of the suite: kernels are a version axis
   const images: Record<string, ImageInfo> = {};
   for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k) });
@@ -159,7 +161,8 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   say(`results: ${outDir}`);
   const started = Date.now();
   const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
-  const done = new Set(manifest.boots.map((b) => b.boot));
+  // a boot is done once it has a record that was not superseded by a retry
+  const done = new Set(manifest.boots.filter((b) => !b.retried).map((b) => b.boot));
   const runAll = async () => {
     const initial = plan(suite);
     await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
@@ -222,6 +225,7 @@ interface Args {
   'show-command': boolean;
   mirror?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
+  install: boolean;
 }
 
 export const benchCommand: CommandModule<object, Args> = {
@@ -236,7 +240,8 @@ export const benchCommand: CommandModule<object, Args> = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'list every boot of the plan and run nothing' })
       .option('show-command', { type: 'boolean', default: false, describe: 'print the QEMU argv of a boot and run nothing' })
       .option('mirror', { type: 'string', describe: 'Debian mirror for the image build (default: host apt configuration)' })
-      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, describe: 'override the suite: auto probes KVM by booting' }) as never,
+      .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, describe: 'override the suite: auto probes KVM by booting' })
+      .option('install', { type: 'boolean', default: true, describe: 'as root, apt-get install missing host packages (--no-install: print the command and stop)' }) as never,
   handler: async (a) => {
     if (a['dry-run'] || a['show-command']) {
       const suite = loadSuite(a.suite);
@@ -247,7 +252,7 @@ export const benchCommand: CommandModule<object, Args> = {
       }
       return;
     }
-    const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel });
+    const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel, install: a.install });
     process.stdout.write(r.text + '\n');
     process.stdout.write(`\n${timeBreakdown(r.manifest)}\nresults: ${r.outDir}\nreports:\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
     const bad = r.manifest.boots.filter((b) => b.status !== 'finished');

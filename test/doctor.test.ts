@@ -1,0 +1,126 @@
+// The fresh-machine step: which Debian packages bench and the tests install,
+// when they may, and the exact command when they may not. The host is injected:
+// no real apt-get runs here.
+import { strict as assert } from 'node:assert';
+import { describe, it } from 'node:test';
+import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, prepareHost, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
+import { TracebenchError } from '../harness/errors.js';
+
+interface Fake extends HostDeps {
+  calls: string[];
+  said: string[];
+}
+
+/** A host where `missing` packages are absent until apt-get installs them (when `aptWorks`). */
+function fakeHost(o: { missing: string[]; root?: boolean; apt?: boolean; aptWorks?: boolean; failStep?: 'update' | 'install'; checks?: Check[] }): Fake {
+  const absent = new Set(o.missing);
+  const calls: string[] = [];
+  const said: string[] = [];
+  return {
+    calls,
+    said,
+    present: (n: PackageNeed) => !absent.has(n.package),
+    run: async (cmd, args) => {
+      calls.push([cmd, ...args].join(' '));
+      if (o.failStep && args[0] === o.failStep) return 100;
+      if (args[0] === 'install' && (o.aptWorks ?? true)) for (const p of args.slice(3)) absent.delete(p);
+      return 0;
+    },
+    isRoot: () => o.root ?? true,
+    hasApt: () => o.apt ?? true,
+    say: (line) => said.push(line),
+    checks: () => o.checks ?? [{ name: 'root', ok: true, detail: 'running as root' }],
+  };
+}
+
+async function refusal(p: Promise<unknown>): Promise<TracebenchError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof TracebenchError, String(e));
+    return e;
+  }
+  assert.fail('expected a TracebenchError');
+}
+
+describe('ensurePackages', () => {
+  it('does nothing when every package is there', async () => {
+    const h = fakeHost({ missing: [] });
+    assert.deepEqual(await ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h), []);
+    assert.deepEqual(h.calls, []);
+    assert.deepEqual(h.said, []);
+  });
+
+  it('as root: apt-get update, then install only the missing ones, saying what and why', async () => {
+    const h = fakeHost({ missing: ['mmdebstrap', 'debian-archive-keyring'] });
+    const installed = await ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'tracebench bench' }, h);
+    assert.deepEqual(installed, ['mmdebstrap', 'debian-archive-keyring']);
+    assert.deepEqual(h.calls, ['apt-get update -q', 'apt-get install -y -q mmdebstrap debian-archive-keyring']);
+    assert.deepEqual(h.said, [
+      "installing Debian packages that tracebench bench needs (pass --no-install to refuse):\n  mmdebstrap: builds the guest image\n  debian-archive-keyring: verifies the guest's packages",
+      'running: apt-get update -q',
+      'running: apt-get install -y -q mmdebstrap debian-archive-keyring',
+    ]);
+  });
+
+  it('--no-install refuses with exit 3 and the exact command, and runs nothing', async () => {
+    const h = fakeHost({ missing: ['qemu-system-x86', 'e2fsprogs'] });
+    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: false, purpose: 'tracebench bench' }, h));
+    assert.equal(e.exitCode, 3);
+    assert.equal(e.message, 'tracebench bench needs these Debian packages, not installed (--no-install):\n  qemu-system-x86: boots the guests\n  e2fsprogs: makes the root and scratch filesystems');
+    assert.equal(e.hint, 'install them with: apt-get update && apt-get install -y qemu-system-x86 e2fsprogs');
+    assert.deepEqual(h.calls, []);
+  });
+
+  it('not root: exit 3 with the sudo command, and runs nothing', async () => {
+    const h = fakeHost({ missing: ['chromium', 'fonts-dejavu-core'], root: false });
+    const e = await refusal(ensurePackages([...BENCH_PACKAGES, ...BROWSER_PACKAGES], { install: true, purpose: 'the tests' }, h));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /^the tests needs these Debian packages, and installing them needs root:\n {2}chromium: /);
+    assert.equal(e.hint, 'run: sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core');
+    assert.deepEqual(h.calls, []);
+  });
+
+  it('no apt-get: exit 3 naming the Debian packages', async () => {
+    const h = fakeHost({ missing: ['mmdebstrap'], apt: false });
+    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'tracebench bench' }, h));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /this host has no apt-get:\n {2}mmdebstrap: builds the guest image$/);
+    assert.deepEqual(h.calls, []);
+  });
+
+  it('a failed apt-get update stops before the install, exit 3', async () => {
+    const h = fakeHost({ missing: ['mmdebstrap'], failStep: 'update' });
+    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
+    assert.equal(e.exitCode, 3);
+    assert.equal(e.message, 'apt-get update -q failed (exit 100)');
+    assert.deepEqual(h.calls, ['apt-get update -q']);
+  });
+
+  it('a package that apt-get "installed" but is still not there is an error, not a pass', async () => {
+    const h = fakeHost({ missing: ['qemu-system-x86'], aptWorks: false });
+    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
+    assert.equal(e.exitCode, 3);
+    assert.equal(e.message, 'installed qemu-system-x86, yet still missing: qemu-system-x86_64');
+  });
+});
+
+describe('prepareHost', () => {
+  it('bench: the bench packages only; the tests: also chromium and fonts', async () => {
+    const all = [...BENCH_PACKAGES, ...BROWSER_PACKAGES].map((n) => n.package);
+    const bench = fakeHost({ missing: all });
+    assert.deepEqual(await prepareHost({}, bench), BENCH_PACKAGES.map((n) => n.package));
+    assert.match(bench.said[0]!, /^installing Debian packages that tracebench bench needs/);
+    const tests = fakeHost({ missing: all });
+    assert.deepEqual(await prepareHost({ browser: true }, tests), all);
+    assert.equal(tests.calls[1], `apt-get install -y -q ${all.join(' ')}`);
+  });
+
+  it('after the packages, the other checks (root, mirror, disk) stop with their fix, exit 3', async () => {
+    const h = fakeHost({ missing: [], checks: [{ name: 'cache space', ok: false, detail: '3 GiB free in /c (need 12)', fix: 'free space or set XDG_CACHE_HOME to a larger disk' }] });
+    const e = await refusal(prepareHost({ install: false }, h));
+    assert.equal(e.exitCode, 3);
+    assert.equal(e.message, 'host prerequisites missing:\n  cache space: 3 GiB free in /c (need 12)');
+    assert.equal(e.hint, 'free space or set XDG_CACHE_HOME to a larger disk');
+  });
+});
