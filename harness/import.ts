@@ -122,6 +122,15 @@ export function importCsv(text: string, opts: ImportOptions): { manifest: Manife
     if (unitText === '') fail(`${where}: field "unit": empty`);
     const unit = UNIT_ALIASES[unitText] ?? unitText;
     const better = direction(metric, unit, where);
+    // Every metric import accepts is a rate or a time, where 0 or less is not a
+    // measurement (a failed run that still printed a number): let through, it
+    // makes the harmonic mean and the bootstrap undefined and a compare "no change".
+    if (!(value > 0)) {
+      fail(
+        `${where}: field "value": ${valueText} ${unit} is not a measurement: ${metric} must be above 0`,
+        'a run that failed has no value: leave its row out (or fix the number)',
+      );
+    }
     const iteration = Number(iterationText);
     const key = `${workload},${config},${iteration},${metric}`;
     const prev = seen.get(key);

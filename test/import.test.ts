@@ -68,6 +68,17 @@ describe('importCsv', () => {
     refuses(`${HEADER}\n`, '<csv>: no data rows after the header');
   });
 
+  it('refuses a rate or a time of 0 or below: it is not a measurement', () => {
+    // 0 MB/s made the bootstrap draw NaNs and compare print "no change" (issue 11)
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,0,MB/s\n`, '<csv>:2: field "value": 0 MB/s is not a measurement: throughput must be above 0');
+    refuses(`${HEADER}\ndbench,vanilla,1,throughput,0.0,MB/sec\n`, '<csv>:2: field "value": 0.0 MB/s is not a measurement: throughput must be above 0');
+    refuses(`${HEADER}\nkernbench,vanilla,1,elapsed,-3.5,s\n`, '<csv>:2: field "value": -3.5 s is not a measurement: elapsed must be above 0');
+    refuses(`${HEADER}\n# why\nsyscall-loop,vanilla,1,nsPerCall,-0,ns\n`, '<csv>:3: field "value": -0 ns is not a measurement: nsPerCall must be above 0');
+    refuses(`${HEADER}\nnet,vanilla,1,packets,0,pkt/s\n`, '<csv>:2: field "value": 0 pkt/s is not a measurement: packets must be above 0');
+    // the smallest positive value is still a measurement
+    assert.equal(importCsv(`${HEADER}\ndbench,vanilla,1,throughput,0.001,MB/s\n`, OPTS).samples[0]!.metrics[0]!.value, 0.001);
+  });
+
   it('accepts quoted fields, CRLF, unit aliases and other metrics by unit', () => {
     const r = importCsv(`${HEADER}\r\n"dbench",vanilla,1,throughput,1361,MB/sec\r\nhackbench,vanilla,1,runtime,2.5,s\r\nnet,vanilla,1,rate,10,pkt/s\r\n`, OPTS);
     assert.equal(r.samples[0]!.metrics[0]!.unit, 'MB/s');
@@ -110,6 +121,16 @@ describe('tracebench import / report (the real binary)', () => {
       assert.equal(r.exitCode, 2);
       assert.equal(r.stderr, `error: ${bad}:2: field "value": "fast" is not a number`);
       assert.equal(existsSync(join(tmp, 'run')), false, 'nothing written on error');
+      // a zero rate: exit 2 naming the file, the line and the field, nothing written
+      const zero = join(tmp, 'zero.csv');
+      writeFileSync(zero, `${HEADER}\ndbench,vanilla,1,throughput,1361,MB/s\ndbench,vanilla,2,throughput,0,MB/s\n`);
+      const z = await cli(['import', zero, '--out', join(tmp, 'zero-run')]);
+      assert.equal(z.exitCode, 2);
+      assert.equal(
+        z.stderr,
+        `error: ${zero}:3: field "value": 0 MB/s is not a measurement: throughput must be above 0\nhint: a run that failed has no value: leave its row out (or fix the number)`,
+      );
+      assert.equal(existsSync(join(tmp, 'zero-run')), false, 'nothing written on error');
       const missing = await cli(['report', join(tmp, 'nowhere')]);
       assert.equal(missing.exitCode, 2);
     } finally {
