@@ -21,7 +21,7 @@
 // The unit is the boot, never the iteration: iterations of one boot share its
 // page cache, its clock calibration and its host, so they are not independent.
 // cells.ts reduces each boot to one value before anything here sees it.
-import { mean, sampleVariance } from 'simple-statistics';
+import { gammaln, mean, sampleVariance } from 'simple-statistics';
 import type { Better } from './slowdown.js';
 import { studentTTwoSidedP } from './welch.js';
 
@@ -33,22 +33,31 @@ export type InsufficientReason =
 
 /**
  * Upper quantile of Student's t: the t with P(T <= t) = p, for p in (0.5, 1).
- * Bisection on the two-sided tail (monotone in t); df may be fractional
- * (Welch). Checked against R's qt() in test/stats.test.ts.
+ * Safeguarded Newton on the two-sided tail (monotone decreasing in t, slope
+ * -2 × density), falling back to bisection inside a bracket; df may be
+ * fractional (Welch). Checked against scipy's t.ppf (= R's qt) in test/stats.test.ts.
  */
 export function tQuantile(p: number, df: number): number {
   if (!(p > 0.5 && p < 1)) throw new RangeError(`tQuantile: p must be in (0.5, 1), got ${p}`);
   if (!(df > 0)) throw new RangeError(`tQuantile: df must be > 0, got ${df}`);
   const tail = 2 * (1 - p);
+  const logNorm = gammaln((df + 1) / 2) - gammaln(df / 2) - 0.5 * Math.log(df * Math.PI);
+  const density = (t: number) => Math.exp(logNorm - ((df + 1) / 2) * Math.log1p((t * t) / df));
   let lo = 0;
   let hi = 1;
   while (studentTTwoSidedP(hi, df) > tail) hi *= 2; // bracket: df = 1, p = 0.9995 needs ~637
-  for (let i = 0; i < 200 && hi - lo > 1e-13 * hi; i++) {
-    const mid = (lo + hi) / 2;
-    if (studentTTwoSidedP(mid, df) > tail) lo = mid;
-    else hi = mid;
+  let t = (lo + hi) / 2;
+  for (let i = 0; i < 200; i++) {
+    const g = studentTTwoSidedP(t, df) - tail;
+    if (g === 0) return t;
+    if (g > 0) lo = t;
+    else hi = t;
+    const next = t + g / (2 * density(t));
+    const step = next > lo && next < hi ? next : (lo + hi) / 2;
+    if (Math.abs(step - t) <= 1e-14 * Math.max(1, t)) return step;
+    t = step;
   }
-  return (lo + hi) / 2;
+  return t;
 }
 
 /** A group of units is usable when it has at least 2 values, all finite and > 0. */
