@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { ParseError, TracebenchError } from '../harness/errors.js';
 import { decodeBuffer, field, KtraceDecodeError, parseBufferDump, parseFormat, parseInfo, type KtraceRecord } from '../harness/tracers/ktrace-decode.js';
 import { ktrace, ktraceOptions, parseKtraceStatsFile } from '../harness/tracers/ktrace.js';
+import { loadTracerConfig } from '../harness/config.js';
 
 const fx = (name: string) => new URL(`./fixtures/ktrace/${name}`, import.meta.url);
 const text = (name: string) => readFileSync(fx(name), 'utf8');
@@ -161,11 +162,11 @@ describe('ktrace buffer decoder (guest captures)', () => {
 describe('ktrace driver', () => {
   it('arms exactly the pinned set and nothing else', () => {
     const events = PINNED.map((n) => ({ logical: n, native: [n] }));
-    const lines = ktrace.setup(events, { bufferKiBPerCpu: 1408, overwrite: true }, ctx);
+    const lines = ktrace.setup(events, { bufferKiBPerCpu: 1408, overwrite: true, enabled: true }, ctx);
     assert.ok(lines.includes('modprobe ktrace buffer_kib=1408 overwrite=1'));
     assert.deepEqual(lines.filter((l) => l.startsWith('echo 1 >')).map((l) => l.split('/').pop()), PINNED);
     assert.ok(lines.indexOf('for f in /sys/kernel/debug/ktrace/events/*; do echo 0 > "$f"; done') < lines.indexOf('echo 1 > /sys/kernel/debug/ktrace/events/sched_switch'));
-    assert.ok(ktrace.setup([], { bufferKiBPerCpu: 64, overwrite: false }, ctx).includes('modprobe ktrace buffer_kib=64 overwrite=0'));
+    assert.ok(ktrace.setup([], { bufferKiBPerCpu: 64, overwrite: false, enabled: true }, ctx).includes('modprobe ktrace buffer_kib=64 overwrite=0'));
   });
 
   it('refuses names that are not ktrace events and filters it cannot apply', () => {
@@ -184,7 +185,9 @@ describe('ktrace driver', () => {
     assert.equal(s.bytes, 5614616);
     assert.equal(s.lost, 0);
     assert.equal(s.overwritten, 95819);
-    assert.equal(s.method, 'ktrace stats (exact)');
+    // the bytes are record bytes, not pages or packets: the method says so for the report
+    assert.match(s.method, /^ktrace stats \(exact\): .*bytes = record bytes .*without page headers/);
+    assert.equal(s.details!.bytesCounts, 'records (no page headers or padding)');
     assert.equal(s.perEvent!.sys_enter, 60590);
     assert.equal(Object.values(s.perEvent!).reduce((a, b) => a + b, 0), s.events);
     assert.equal(s.details!.payloadBytes, 4830750);
@@ -192,7 +195,7 @@ describe('ktrace driver', () => {
 
   it('counts refused records as lost in discard mode', () => {
     const raw = '== stats\ncpu0 events=10 bytes=400 payload_bytes=300 overruns=0 dropped=7\ntotal events=10 bytes=400 payload_bytes=300 overruns=0 dropped=7\n== overflow\n0\n';
-    const s = ktrace.parseStats(raw, { bufferKiBPerCpu: 64, overwrite: false });
+    const s = ktrace.parseStats(raw, { bufferKiBPerCpu: 64, overwrite: false, enabled: true });
     assert.deepEqual([s.events, s.lost, s.overwritten], [17, 7, 0]);
   });
 
@@ -214,7 +217,8 @@ describe('ktrace driver', () => {
   });
 
   it('validates options with the defaults of configs/tracers/ktrace.yaml', () => {
-    assert.deepEqual(opts, { bufferKiBPerCpu: 1408, overwrite: true });
+    assert.deepEqual(opts, { bufferKiBPerCpu: 1408, overwrite: true, enabled: true });
+    assert.deepEqual(loadTracerConfig('ktrace').options, opts);
     assert.equal(ktraceOptions.safeParse({ bufferKiBPerCpu: 1408, overwrite: true, clock: 'x' }).success, false);
     assert.deepEqual(ktrace.start(opts, ctx), ['echo 1 > /sys/kernel/debug/ktrace/reset', 'echo 1 > /sys/kernel/debug/ktrace/enabled']);
     assert.deepEqual(ktrace.stop(opts, ctx), ['echo 0 > /sys/kernel/debug/ktrace/enabled']);
@@ -222,5 +226,31 @@ describe('ktrace driver', () => {
     assert.equal(down[0], 'echo 0 > /sys/kernel/debug/ktrace/enabled');
     assert.match(down[1], /dd if="\$f" bs=65536 count=4 2>\/dev\/null \| base64 -w 0/);
     assert.equal(down[2], 'rmmod ktrace');
+  });
+
+  it('ktrace-off loads the module and attaches every probe but never turns tracing on', () => {
+    const tc = loadTracerConfig('ktrace-off');
+    assert.equal(tc.tracer, 'ktrace');
+    const off = tc.options as typeof opts;
+    assert.deepEqual(off, { bufferKiBPerCpu: 1408, overwrite: true, enabled: false });
+    // setup is the same as ktrace's, so the armed-set check sees the full pinned set
+    const events = PINNED.map((n) => ({ logical: n, native: [n] }));
+    assert.deepEqual(ktrace.setup(events, off, ctx), ktrace.setup(events, opts, ctx));
+    // per iteration only the counters are reset; `enabled` is never written 1
+    const start = ktrace.start(off, ctx);
+    assert.deepEqual(start, ['echo 1 > /sys/kernel/debug/ktrace/reset']);
+    assert.ok(![...ktrace.setup(events, off, ctx), ...start, ...ktrace.stop(off, ctx)].some((l) => /echo 1 > \S*\/enabled/.test(l)));
+    assert.match(String(ktrace.describe(off).tracing), /^never enabled/);
+    // what such a boot's collect prints: every counter zero
+    const zero = 'cpu0 events=0 bytes=0 payload_bytes=0 overruns=0 dropped=0\ncpu1 events=0 bytes=0 payload_bytes=0 overruns=0 dropped=0\ntotal events=0 bytes=0 payload_bytes=0 overruns=0 dropped=0\n';
+    const s = ktrace.parseStats(`== stats\n${zero}${PINNED.map((n) => `event ${n}=0`).join('\n')}\n== overflow\n0\n`, off);
+    assert.deepEqual([s.events, s.bytes, s.lost, s.overwritten], [0, 0, 0, 0]);
+    assert.match(s.method, /tracing never enabled/);
+  });
+
+  it('rejects a non-boolean enabled naming the field', () => {
+    const r = ktraceOptions.safeParse({ enabled: 'no' });
+    assert.equal(r.success, false);
+    assert.deepEqual(r.error!.issues[0].path, ['enabled']);
   });
 });

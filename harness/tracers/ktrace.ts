@@ -19,9 +19,26 @@ export const ktraceOptions = z
     bufferKiBPerCpu: z.number().int().min(8).default(1408),
     /** true: flight recorder (oldest records overwritten); false: newest dropped when full */
     overwrite: z.boolean().default(true),
+    /**
+     * false: load the module and attach every event's probe at setup, but never
+     * turn `enabled` on ("loaded but off", configs/tracers/ktrace-off.yaml).
+     * Attached probes keep their tracepoints on, so each hit still calls into
+     * ktrace; this measures that cost against vanilla (ktrace/ABI.md).
+     */
+    enabled: z.boolean().default(true),
   })
   .strict();
 export type KtraceOptions = z.infer<typeof ktraceOptions>;
+
+/**
+ * What ktrace's `bytes` counts, for the report's bytes column: its records
+ * only. ftrace's streamed bytes are whole pages and LTTng's are packets, each
+ * with headers and padding; the ring buffer does not export its count of pages
+ * written, so ktrace labels the quantity instead (ktrace/ABI.md, "stats").
+ */
+export const KTRACE_BYTES_COUNT = 'records (no page headers or padding)';
+const KTRACE_METHOD =
+  'ktrace stats (exact): events = committed + dropped records; bytes = record bytes (4-byte ring-buffer header + u16 id + payload, padded to 4), without page headers, page-end padding or time extends';
 
 /** One line of `stats`: a CPU's counters, or the totals. */
 export interface KtraceCounters {
@@ -163,8 +180,10 @@ export const ktrace: TracerDriver<KtraceOptions> = {
   },
   armedCommands: () => [`cat ${K}/info`],
   parseArmed: (raw) => parseInfo(raw).events.filter((e) => e.enabled).map((e) => e.name),
-  // reset clears the ring buffer and every counter, so stats cover this iteration only
-  start: () => [`echo 1 > ${K}/reset`, `echo 1 > ${K}/enabled`],
+  // reset clears the ring buffer and every counter, so stats cover this iteration only;
+  // the module refuses it (EBUSY) while tracing, so it always comes before `enabled` 1.
+  // `enabled` is a flag, not a static key: neither line patches kernel text mid-run.
+  start: (o) => [`echo 1 > ${K}/reset`, ...(o.enabled ? [`echo 1 > ${K}/enabled`] : [])],
   stop: () => [`echo 0 > ${K}/enabled`],
   collect: () => ['echo "== stats"', `cat ${K}/stats`, 'echo "== overflow"', `cat ${K}/overflow`],
   parseStats: (raw, o): TraceStats => {
@@ -181,13 +200,15 @@ export const ktrace: TracerDriver<KtraceOptions> = {
       bytes: s.total.bytes,
       lost: s.total.dropped,
       overwritten: s.total.overruns,
-      method: 'ktrace stats (exact)',
+      method: `${KTRACE_METHOD}${o.enabled ? '' : '; tracing never enabled (ktrace-off: probes attached, enabled 0)'}`,
       perEvent: s.perEvent,
       details: {
         perCpu: s.perCpu,
         payloadBytes: s.total.payloadBytes,
+        bytesCounts: KTRACE_BYTES_COUNT,
         bytesMeaning: 'ring-buffer record bytes: 4-byte record header + u16 id + payload, padded to 4',
         mode: o.overwrite ? 'overwrite' : 'discard',
+        tracing: o.enabled ? 'on during each iteration' : 'off for the whole boot',
       },
     };
   },
@@ -202,6 +223,7 @@ export const ktrace: TracerDriver<KtraceOptions> = {
   ],
   describe: (o) => ({
     mode: o.overwrite ? 'flight-recorder (overwrite)' : 'discard newest when full',
+    tracing: o.enabled ? 'enabled during each iteration' : 'never enabled: module loaded, probes attached, enabled 0',
     bufferKiBPerCpu: o.bufferKiBPerCpu,
     clock: 'ring-buffer default (trace_clock_local)',
   }),
