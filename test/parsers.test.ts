@@ -1,7 +1,10 @@
 // Workload parsers against captured output, plus params validation and guest commands.
 // Fixtures: workloads/<name>/fixtures/NN.out (untouched output) next to NN.json, either
 // expected metrics (exact values for the keys listed) or {"error": "<substring>"}; an
-// error that names "line N" must come from a ParseError whose `line` is N.
+// error that names "line N" must come from a ParseError whose `line` is N. Optional keys
+// beside the metrics: "absent" (metric names the parser must not emit) and "warnings"
+// (the exact non-fatal messages, in order; [] = none). NN.source, when present, says where
+// the output came from (docs/output-generations.md lists them by generation).
 import assert from 'node:assert/strict';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,7 +12,10 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ParseError } from '../harness/errors.js';
 import type { GuestContext, Workload } from '../harness/types.js';
+import { parseDbenchOutput } from '../workloads/_shared/dbench-output.js';
 import { makeJobs } from '../workloads/kernbench/index.js';
+import { parseKernbench } from '../workloads/kernbench/parse.js';
+import { parseSyscallLoop } from '../workloads/syscall-loop/parse.js';
 import { workloads } from '../workloads/index.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', 'workloads');
@@ -39,9 +45,14 @@ describe('parser fixtures', () => {
       it('is registered under its directory name', () => assert.ok(wl, `no workload "${dir}" in workloads/index.ts`));
       if (!wl) return;
       for (const out of readdirSync(fx).filter((f) => f.endsWith('.out')).sort()) {
-        const expected = JSON.parse(readFileSync(join(fx, out.replace(/\.out$/, '.json')), 'utf8')) as Record<string, unknown>;
-        const raw = readFileSync(join(fx, out), 'latin1');
+        const { absent, warnings, ...expected } = JSON.parse(readFileSync(join(fx, out.replace(/\.out$/, '.json')), 'utf8')) as Record<string, unknown>;
+        const raw = readFileSync(join(fx, out), 'utf8');
+        const source = join(fx, out.replace(/\.out$/, '.source'));
         it(out, () => {
+          if (existsSync(source)) {
+            // a provenance note says what the output is: real (with where from) or not
+            assert.match(readFileSync(source, 'utf8'), /^(REAL|RECONSTRUCTED|CONSTRUCTED)\b/, `${source} does not open with REAL, RECONSTRUCTED or CONSTRUCTED`);
+          }
           if (typeof expected.error === 'string') {
             const msg = expected.error;
             assert.throws(
@@ -56,8 +67,11 @@ describe('parser fixtures', () => {
             );
             return;
           }
-          const metrics = wl.parse(raw);
+          const warned: string[] = [];
+          const metrics = wl.parse(raw, (w) => warned.push(w));
+          if (warnings !== undefined) assert.deepEqual(warned, warnings, 'warnings');
           const names = metrics.map((m) => m.name);
+          for (const a of (absent as string[] | undefined) ?? []) assert.ok(!names.includes(a), `${a} should not be emitted`);
           assert.equal(new Set(names).size, names.length, `duplicate metric names: ${names}`);
           assert.ok(names.includes(wl.primaryMetric), `primary metric ${wl.primaryMetric} missing`);
           for (const m of metrics) {
@@ -71,6 +85,131 @@ describe('parser fixtures', () => {
       }
     });
   }
+});
+
+/** The ParseError a parse throws, for exact-text assertions. */
+function parseError(fn: () => unknown): ParseError {
+  try {
+    fn();
+  } catch (e) {
+    assert.ok(e instanceof ParseError, `expected ParseError, got ${String(e)}`);
+    return e;
+  }
+  assert.fail('no error thrown');
+}
+
+describe('parser error messages (exact text)', () => {
+  const db = (raw: string) => () => parseDbenchOutput(raw, 'dbench');
+  it('a rate of 0 or below is not a measurement, with the line named', () => {
+    const e = parseError(db('Throughput 0 MB/sec  0 clients  0 procs  max_latency=0.000 ms\n'));
+    assert.equal(e.message, 'dbench: line 1: throughput of 0 MB/sec is not a measurement: "Throughput 0 MB/sec  0 clients  0 procs  max_latency=0.000 ms"');
+    assert.equal(e.line, 1);
+    assert.equal(
+      parseError(db('x\n  Throughput -1.5 MB/sec 4 procs\n')).message,
+      'dbench: line 2: throughput of -1.5 MB/sec is not a measurement: "  Throughput -1.5 MB/sec 4 procs"',
+    );
+    assert.equal(parseError(db(';0;2;2;0.000;\n')).message, 'dbench: line 1: throughput of 0 MB/sec is not a measurement: ";0;2;2;0.000;"');
+  });
+
+  it('a malformed summary says which part is missing', () => {
+    assert.equal(
+      parseError(db('Throughput nan MB/sec  2 clients  2 procs  max_latency=6.861 ms\n')).message,
+      'dbench: line 1: malformed Throughput line: no number followed by "MB/sec" after "Throughput": "Throughput nan MB/sec  2 clients  2 procs  max_latency=6.861 ms"',
+    );
+    assert.equal(
+      parseError(db('Throughput 12.5 MB/sec\n')).message,
+      'dbench: line 1: malformed Throughput line: no "N procs" count (nor a 1.x "(NB=...)" figure) after the MB/sec figure: "Throughput 12.5 MB/sec"',
+    );
+    assert.equal(
+      parseError(db('Throughput 12.5 MB/sec 4 procs (cached)\n')).message,
+      'dbench: line 1: malformed Throughput line: unexpected text after "Throughput 12.5 MB/sec": "Throughput 12.5 MB/sec 4 procs (cached)"',
+    );
+  });
+
+  it('no summary: the message says what the output shows instead', () => {
+    assert.equal(parseError(db('\n\n')).message, 'dbench: no Throughput line: the output is empty');
+    assert.equal(
+      parseError(db('4 clients started\n   4      4512   212.58 MB/sec  warmup   1 sec\n')).message,
+      'dbench: no Throughput line (run did not finish or output truncated): the output ends at line 2 "4      4512   212.58 MB/sec  warmup   1 sec"',
+    );
+    assert.equal(
+      parseError(db('ext3 Throughput 179.726 MB/sec 20 procs\n')).message,
+      'dbench: line 1: no Throughput line: this line has a Throughput figure but not at the start of the line (remove what precedes "Throughput"): "ext3 Throughput 179.726 MB/sec 20 procs"',
+    );
+  });
+
+  it('kernbench: elapsed <= 0, a block without Elapsed Time, a header with nothing after it', () => {
+    assert.equal(
+      parseError(() => parseKernbench('tb-kernbench elapsed=0.00 user=0.00 sys=0.00 cpu=?% ctxsw_invol=0 ctxsw_vol=1 maxrss_kb=3412\ntb-kernbench make_status=0\n')).message,
+      'kernbench: line 1: elapsed 0.00 s is not a measurement: "tb-kernbench elapsed=0.00 user=0.00 sys=0.00 cpu=?% ctxsw_invol=0 ctxsw_vol=1 maxrss_kb=3412"',
+    );
+    assert.equal(
+      parseError(() => parseKernbench('Average Optimum Load Run:\nElapsed Time -2\n')).message,
+      'kernbench: line 2: Elapsed Time -2 is not a measurement: "Elapsed Time -2"',
+    );
+    assert.equal(
+      parseError(() => parseKernbench('Average Half Load Run:\nUser Time 802.428\n\n')).message,
+      'kernbench: line 1: "Average Half Load Run" block has no Elapsed Time line: "Average Half Load Run:"',
+    );
+    assert.equal(
+      parseError(() => parseKernbench('Average Optimal load -j 8 Run (std deviation):\n')).message,
+      'kernbench: output ends right after "Average Optimal load -j 8 Run" (line 1) with no figures (truncated?)',
+    );
+    assert.equal(
+      parseError(() => parseKernbench('Average Optimum Load Run:\nElapsed Time 81.59\nAverage Optimal -j 32 Load Run:\nElapsed Time 80\n')).message,
+      'kernbench: line 3: second optimal block (first on line 1): "Average Optimal -j 32 Load Run:"',
+    );
+  });
+
+  it('syscall-loop: ns per call <= 0 is not a measurement', () => {
+    const raw = [
+      'tb-syscall-loop start version=1 syscall=getppid calls_per_cpu=10 cpus=1',
+      'tb-syscall-loop cpu=0 calls=10 ns=0 ns_per_call=0.000',
+      'tb-syscall-loop total cpus=1 calls=10 ns_per_call_mean=0.000 ns_per_call_max=0.000',
+    ].join('\n');
+    assert.equal(
+      parseError(() => parseSyscallLoop(raw)).message,
+      'syscall-loop: line 3: ns per call 0 is not a measurement: "tb-syscall-loop total cpus=1 calls=10 ns_per_call_mean=0.000 ns_per_call_max=0.000"',
+    );
+  });
+});
+
+describe('a malformed op table never blocks the throughput', () => {
+  const table = (row: string, tail = '\n') =>
+    [
+      ' Operation      Count    AvgLat    MaxLat',
+      ' ----------------------------------------',
+      ' NTCreateX      61053     0.025     8.130',
+      row,
+      ' Flush           4294     0.453    10.527',
+      '',
+      'Throughput 801.439 MB/sec  2 clients  2 procs  max_latency=6.861 ms',
+    ].join('\n') + tail;
+
+  it('parses the figure, leaves the table out and says why', () => {
+    const warned: string[] = [];
+    const m = parseDbenchOutput(table(' Close          4489x     0.001     2.165'), 'tbench', (w) => warned.push(w));
+    assert.deepEqual(
+      m.map((x) => [x.name, x.value]),
+      [['throughput', 801.439], ['maxLatency', 6.861], ['clients', 2], ['procs', 2]],
+    );
+    assert.deepEqual(warned, [
+      'tbench: line 4: malformed op table row " Close          4489x     0.001     2.165": the op table from line 1 is left out; throughput is unaffected',
+    ]);
+  });
+
+  it('without a warn callback the figure is still returned', () => {
+    const m = parseDbenchOutput(table('garbage'), 'dbench');
+    assert.equal(m.find((x) => x.name === 'throughput')?.value, 801.439);
+  });
+
+  it('a table that lost its rule line or its closing blank line still counts', () => {
+    const warned: string[] = [];
+    const raw = ['Operation Count AvgLat MaxLat', 'NTCreateX 10 0.5 1.0', 'Close 9 0.1 0.2', 'Throughput 5.5 MB/sec 1 procs'].join('\n');
+    const m = Object.fromEntries(parseDbenchOutput(raw, 'dbench', (w) => warned.push(w)).map((x) => [x.name, x.value]));
+    assert.deepEqual(m, { throughput: 5.5, procs: 1, 'op.NTCreateX.count': 10, 'op.NTCreateX.avgLatency': 0.5, 'op.Close.count': 9, 'op.Close.avgLatency': 0.1 });
+    assert.deepEqual(warned, []);
+  });
 });
 
 describe('params', () => {

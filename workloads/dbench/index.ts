@@ -38,7 +38,7 @@ export const dbench: Workload<DbenchParams> = {
     ];
   },
   versionCommands: () => [`dpkg-query -W -f '\${Version}\\n' dbench`],
-  parse: (raw: string) => parseDbenchOutput(raw, 'dbench'),
+  parse: (raw: string, warn?: (message: string) => void) => parseDbenchOutput(raw, 'dbench', warn),
   primaryMetric: 'throughput',
   metrics: dbenchMetrics,
 };

@@ -14,6 +14,12 @@
 //       ... User Time, System Time, Percent CPU, Context Switches, Sleeps, then a blank line
 //     kernbench's "Context Switches" is GNU time %c (involuntary) and "Sleeps" is %w
 //     (voluntary), so they map to the same metric names as (a).
+//     Older scripts (before 0.40, see docs/output-generations.md) print no "(std deviation)"
+//     and name the loads "Single Threaded", "Half Load", "Optimum Load", "Maximum Load"
+//     (0.20) or "Half Load -j 8", "Optimal -j 64 Load", "Maximal -j Load" (0.3x). Pasted
+//     results also come indented, without the blank line between blocks, with a decimal
+//     comma (awk under a locale such as pl_PL) or with only some of the six lines kept:
+//     a block needs its Elapsed Time, other missing lines are reported through `warn`.
 //
 // Metrics: elapsed (s, PRIMARY), user, system (s), cpuPercent, ctxswInvoluntary,
 // ctxswVoluntary, plus maxRss and jobs for (a). For (b) every block also yields
@@ -59,10 +65,13 @@ const reStatus = /^tb-kernbench make_status=(\d+)\s*$/;
 const reInfo = /^tb-kernbench config=\S+ jobs=(\d+|unlimited) targets=\d+\s*$/;
 const reTimeFailed = /^Command (exited with non-zero status|terminated by signal) (\d+)/;
 
-const reBlock = /^Average (.+?) Run \(std deviation\):\s*$/;
+const reBlock = /^\s*Average (.+?) Run(?: \(std deviation\))?:\s*$/;
+/** a number as awk prints it, or with a decimal comma (awk under e.g. pl_PL: "365,4") */
+const VAL = String.raw`[-+]?(?:\d+(?:[.,]\d*)?|\.\d+)(?:[eE][-+]?\d+)?`;
 const reBlockLine = new RegExp(
-  String.raw`^(Elapsed Time|User Time|System Time|Percent CPU|Context Switches|Sleeps)\s+(${NUM})(?:\s+\((${NUM})\))?\s*$`,
+  String.raw`^\s*(Elapsed Time|User Time|System Time|Percent CPU|Context Switches|Sleeps)\s+(${VAL})(?:\s+\((${VAL})\))?\s*$`,
 );
+const reBlockKey = /^\s*(Elapsed Time|User Time|System Time|Percent CPU|Context Switches|Sleeps)\b/;
 const blockKey: Record<string, string> = {
   'Elapsed Time': 'elapsed',
   'User Time': 'user',
@@ -81,15 +90,19 @@ const metric = (name: string, value: number): Metric => {
   return { name, value, unit: spec.unit, better: spec.better };
 };
 
+/** Run names of every generation: "Optimal load -j 8", "Optimum Load", "Optimal -j 64 Load" ... */
 function loadOf(runname: string): Load | undefined {
-  if (runname.startsWith('Single threaded')) return 'single';
-  if (runname.startsWith('Half load')) return 'half';
-  if (runname.startsWith('Optimal load')) return 'optimal';
-  if (runname.startsWith('Maximal load')) return 'maximal';
+  if (/^single threaded\b/i.test(runname)) return 'single';
+  if (/^half\b/i.test(runname)) return 'half';
+  if (/^optim(?:al|um)\b/i.test(runname)) return 'optimal';
+  if (/^maxim(?:al|um)\b/i.test(runname)) return 'maximal';
   return undefined;
 }
 
-export function parseKernbench(raw: string): Metric[] {
+/** Receives what is wrong but does not invalidate the primary figure. */
+export type Warn = (message: string) => void;
+
+export function parseKernbench(raw: string, warn: Warn = () => {}): Metric[] {
   const lines = raw.split(/\r?\n/);
   // the newline ending the last line is not a blank line (blank lines end Average blocks)
   if (lines.at(-1) === '') lines.pop();
@@ -100,6 +113,8 @@ export function parseKernbench(raw: string): Metric[] {
     const v = Number(s);
     return Number.isFinite(v) ? v : fail(i, `not a number: ${s}`);
   };
+  // the script's awk prints no thousands separators, so a comma can only be a decimal one
+  const val = (s: string, i: number): number => num(/^[-+]?\d+,\d*$/.test(s) ? s.replace(',', '.') : s, i);
 
   // (a) our timed build
   let time: Metric[] | undefined;
@@ -107,7 +122,7 @@ export function parseKernbench(raw: string): Metric[] {
   let status: number | undefined;
   let jobs: number | undefined;
   // (b) kernbench script blocks, in order
-  const blocks: { load: Load; values: Map<string, { avg: number; sdev?: number }> }[] = [];
+  const blocks: Block[] = [];
   let inBlock = false;
 
   for (let i = 0; i < lines.length; i++) {
@@ -115,21 +130,32 @@ export function parseKernbench(raw: string): Metric[] {
     let m: RegExpExecArray | null;
     if (inBlock) {
       if (line.trim() === '') {
-        if (blocks.at(-1)!.values.size < BLOCK_LINES) fail(i, 'incomplete Average block');
+        closeBlock(blocks.at(-1)!, lines, warn);
         inBlock = false;
         continue;
       }
-      m = reBlockLine.exec(line) ?? fail(i, 'malformed line in an Average block');
-      const sdev = m[3] === undefined ? undefined : num(m[3], i);
-      const key = blockKey[m[1]!]!;
-      if (blocks.at(-1)!.values.has(key)) fail(i, `second ${m[1]} line in one block`);
-      blocks.at(-1)!.values.set(key, { avg: num(m[2]!, i), sdev });
-      continue;
+      if ((m = reBlockLine.exec(line))) {
+        const sdev = m[3] === undefined ? undefined : val(m[3], i);
+        const key = blockKey[m[1]!]!;
+        const avg = val(m[2]!, i);
+        if (key === 'elapsed' && !(avg > 0)) fail(i, `Elapsed Time ${avg} is not a measurement`);
+        if (blocks.at(-1)!.values.has(key)) fail(i, `second ${m[1]} line in one block`);
+        blocks.at(-1)!.values.set(key, { avg, sdev });
+        continue;
+      }
+      // the blank line between blocks is often lost in pastes: a new header ends the block
+      if (!reBlock.test(line)) {
+        const key = reBlockKey.exec(line);
+        fail(i, key ? `malformed ${key[1]} line in an Average block (expected "${key[1]} <number> [(<sdev>)]")` : 'malformed line in an Average block');
+      }
+      closeBlock(blocks.at(-1)!, lines, warn);
+      inBlock = false;
     }
     if ((m = reBlock.exec(line))) {
       const load = loadOf(m[1]!) ?? fail(i, `unknown run name "${m[1]}"`);
-      if (blocks.some((b) => b.load === load)) fail(i, `second ${load} block`);
-      blocks.push({ load, values: new Map() });
+      const prev = blocks.find((b) => b.load === load);
+      if (prev) fail(i, `second ${load} block (first on line ${prev.line + 1})`);
+      blocks.push({ load, line: i, header: m[1]!, values: new Map() });
       inBlock = true;
     } else if ((m = reTimeFailed.exec(line))) {
       fail(i, m[1] === 'terminated by signal' ? `make was killed by signal ${m[2]}` : `make failed with status ${m[2]}`);
@@ -139,6 +165,7 @@ export function parseKernbench(raw: string): Metric[] {
     } else if ((m = reTime.exec(line))) {
       if (time) fail(i, `second time line (first on line ${timeLine + 1})`);
       timeLine = i;
+      if (!(num(m[1]!, i) > 0)) fail(i, `elapsed ${m[1]} s is not a measurement`);
       // "?%" when elapsed rounds to 0: no meaningful share, so leave the metric out
       const cpu = m[4] === '?' ? [] : [metric('cpuPercent', num(m[4]!, i))];
       time = [
@@ -167,9 +194,14 @@ export function parseKernbench(raw: string): Metric[] {
   if (blocks.length === 0) {
     throw new ParseError(WHAT, 'no result: neither a tb-kernbench time line nor an "Average ... Run" block');
   }
-  // the script ends every block with a blank line; accept a complete block without it
-  if (inBlock && blocks.at(-1)!.values.size < BLOCK_LINES) {
-    throw new ParseError(WHAT, 'output ends inside an Average block (truncated?)');
+  // the script ends every block with a blank line; accept a block without it unless it is
+  // only a header (the output was cut right after it)
+  if (inBlock) {
+    const b = blocks.at(-1)!;
+    if (b.values.size === 0) {
+      throw new ParseError(WHAT, `output ends right after "Average ${b.header} Run" (line ${b.line + 1}) with no figures (truncated?)`);
+    }
+    closeBlock(b, lines, warn);
   }
 
   const out: Metric[] = [];
@@ -181,6 +213,28 @@ export function parseKernbench(raw: string): Metric[] {
       if (v.sdev !== undefined) out.push(metric(`${b.load}.${k}Sdev`, v.sdev));
     }
   }
-  if (!out.some((x) => x.name === 'elapsed')) throw new ParseError(WHAT, 'no Elapsed Time in the Average block');
   return out;
+}
+
+interface Block {
+  load: Load;
+  /** 0-based line of the "Average ... Run" header */
+  line: number;
+  /** the run name as printed, e.g. "Optimal load -j 8" */
+  header: string;
+  values: Map<string, { avg: number; sdev?: number }>;
+}
+
+/**
+ * A finished block must have its Elapsed Time (the primary metric); other lines missing
+ * (a pasted excerpt) only lose those metrics, and `warn` says which.
+ */
+function closeBlock(b: Block, lines: string[], warn: Warn): void {
+  if (!b.values.has('elapsed')) {
+    throw new ParseError(WHAT, `"Average ${b.header} Run" block has no Elapsed Time line`, b.line + 1, lines[b.line]);
+  }
+  if (b.values.size < BLOCK_LINES) {
+    const missing = Object.entries(blockKey).filter(([, k]) => !b.values.has(k)).map(([label]) => label);
+    warn(`${WHAT}: line ${b.line + 1}: "Average ${b.header} Run" block has no ${missing.join(', ')}: those ${b.load} metrics are left out`);
+  }
 }

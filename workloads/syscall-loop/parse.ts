@@ -54,7 +54,7 @@ export function parseSyscallLoop(raw: string): Metric[] {
   const t = total;
   if (t.cpus !== cpuLines) fail(t.i, `total says ${t.cpus} CPUs but ${cpuLines} per-CPU lines were printed`);
   if (t.calls !== cpuCalls) fail(t.i, `total says ${t.calls} calls but the per-CPU lines add up to ${cpuCalls}`);
-  if (!(t.mean > 0)) fail(t.i, 'ns per call is not positive');
+  if (!(t.mean > 0)) fail(t.i, `ns per call ${t.mean} is not a measurement`);
 
   const metric = (name: string, value: number): Metric => ({ name, value, ...syscallLoopMetrics[name]! });
   return [metric('nsPerCall', t.mean), metric('nsPerCallMax', t.max), metric('calls', t.calls), metric('cpus', t.cpus)];

@@ -41,7 +41,7 @@ export const tbench: Workload<TbenchParams> = {
     `if [ -s ${PID_FILE} ]; then kill "$(cat ${PID_FILE})" 2>/dev/null || true; rm -f ${PID_FILE}; fi`,
   ],
   versionCommands: () => [`dpkg-query -W -f '\${Version}\\n' dbench`],
-  parse: (raw: string) => parseDbenchOutput(raw, 'tbench'),
+  parse: (raw: string, warn?: (message: string) => void) => parseDbenchOutput(raw, 'tbench', warn),
   primaryMetric: 'throughput',
   metrics: dbenchMetrics,
 };
