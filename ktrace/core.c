@@ -33,13 +33,12 @@ module_param(overwrite, bool, 0444);
 MODULE_PARM_DESC(overwrite, "flight recorder: overwrite the oldest records when full (default 1)");
 
 DEFINE_PER_CPU(struct kt_cpu_stats, kt_stats);
-DEFINE_STATIC_KEY_FALSE(kt_on);
+bool kt_enabled;
 bool kt_ev_on[KT_NR_EVENTS];
 struct trace_buffer *kt_buffer;
 
-/* serialises enable/disable, event (un)registration, reset and readers' drains */
+/* serialises enable/disable, event (un)registration, reset, stats and readers' drains */
 static DEFINE_MUTEX(kt_mutex);
-static bool kt_enabled;
 static struct dentry *kt_dir;
 
 /*
@@ -176,6 +175,10 @@ static int kt_event_set(struct kt_event *e, bool on)
 	return 0;
 }
 
+/*
+ * `enabled` is a flag the probes load (ktrace.h, kt_should_trace): switching
+ * it writes one bool and patches no kernel text.
+ */
 static void kt_set_enabled(bool on)
 {
 	lockdep_assert_held(&kt_mutex);
@@ -183,25 +186,45 @@ static void kt_set_enabled(bool on)
 		return;
 	WRITE_ONCE(kt_enabled, on);
 	if (on) {
-		static_branch_enable(&kt_on);
 		mod_timer(&kt_wake_timer, jiffies + KT_WAKE_INTERVAL);
 	} else {
-		static_branch_disable(&kt_on);
 		timer_delete_sync(&kt_wake_timer);
+		/*
+		 * Probes run with preemption disabled (__DO_TRACE), so after this
+		 * no probe that saw `enabled` 1 is still writing: once the write
+		 * of 0 returns, `stats` is final and a `reset` is exact.
+		 */
+		tracepoint_synchronize_unregister();
 		/* blocked readers drain what is left and then see end of file */
 		wake_up_interruptible_all(&kt_wait);
 	}
 }
 
-static void kt_reset(void)
+/*
+ * A record the reader consumed but could not return (kt_drain) is reported
+ * as lost in a marker at the start of the next read of that CPU, so readers'
+ * counts still add up. Protected by kt_mutex.
+ */
+struct kt_unreturned {
+	u64 count;
+	u64 ts;
+};
+static DEFINE_PER_CPU(struct kt_unreturned, kt_unreturned);
+
+/* Only while tracing is off (-EBUSY otherwise): then no probe is writing, and the reset is exact. */
+static int kt_reset(void)
 {
 	int cpu;
 
 	lockdep_assert_held(&kt_mutex);
+	if (kt_enabled)
+		return -EBUSY;
 	ring_buffer_reset(kt_buffer);
-	/* exact when tracing is off; probes racing with a live reset may survive it */
-	for_each_possible_cpu(cpu)
+	for_each_possible_cpu(cpu) {
 		memset(per_cpu_ptr(&kt_stats, cpu), 0, sizeof(struct kt_cpu_stats));
+		memset(per_cpu_ptr(&kt_unreturned, cpu), 0, sizeof(struct kt_unreturned));
+	}
+	return 0;
 }
 
 /* ---- debugfs: control files ------------------------------------------ */
@@ -286,9 +309,9 @@ static ssize_t kt_reset_write(struct file *f, const char __user *ubuf, size_t cn
 	if (ret || !v)
 		return -EINVAL;
 	mutex_lock(&kt_mutex);
-	kt_reset();
+	ret = kt_reset();
 	mutex_unlock(&kt_mutex);
-	return cnt;
+	return ret ? ret : cnt;
 }
 
 static const struct file_operations kt_reset_fops = {
@@ -325,16 +348,55 @@ static int kt_info_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(kt_info);
 
+/*
+ * A consistent copy of one CPU's counters while its probes may be writing
+ * them (the protocol is described at struct kt_cpu_stats). A probe's update
+ * is a handful of stores, so a retry is rare and the next try succeeds.
+ */
+static void kt_stats_snap(int cpu, struct kt_cpu_stats *out)
+{
+	const struct kt_cpu_stats *s = per_cpu_ptr(&kt_stats, cpu);
+	u64 begin, end;
+	int i;
+
+	for (;;) {
+		end = READ_ONCE(s->seq_end);
+		smp_rmb();
+		begin = READ_ONCE(s->seq_begin);
+		if (begin == end) {
+			smp_rmb();
+			out->events = READ_ONCE(s->events);
+			out->bytes = READ_ONCE(s->bytes);
+			out->payload_bytes = READ_ONCE(s->payload_bytes);
+			out->dropped = READ_ONCE(s->dropped);
+			for (i = 0; i < KT_NR_EVENTS; i++)
+				out->per_event[i] = READ_ONCE(s->per_event[i]);
+			smp_rmb();
+			if (READ_ONCE(s->seq_begin) == begin)
+				return;
+		}
+		cond_resched();
+	}
+}
+
+/*
+ * Each CPU line is one consistent snapshot and the totals are summed from
+ * those same snapshots, so the totals always equal the sum of the lines;
+ * kt_mutex keeps a reset from landing in the middle. The CPUs are read one
+ * after the other, not at one instant, while tracing is on.
+ */
 static int kt_stats_show(struct seq_file *m, void *v)
 {
-	struct kt_cpu_stats tot = {};
+	struct kt_cpu_stats tot = {}, snap;
+	const struct kt_cpu_stats *s = &snap;
 	unsigned long overruns = 0;
 	int cpu, i;
 
+	mutex_lock(&kt_mutex);
 	for_each_possible_cpu(cpu) {
-		const struct kt_cpu_stats *s = per_cpu_ptr(&kt_stats, cpu);
 		unsigned long ov = ring_buffer_overrun_cpu(kt_buffer, cpu);
 
+		kt_stats_snap(cpu, &snap);
 		seq_printf(m, "cpu%d events=%llu bytes=%llu payload_bytes=%llu overruns=%lu dropped=%llu\n",
 			   cpu, s->events, s->bytes, s->payload_bytes, ov, s->dropped);
 		tot.events += s->events;
@@ -349,6 +411,7 @@ static int kt_stats_show(struct seq_file *m, void *v)
 		   tot.events, tot.bytes, tot.payload_bytes, overruns, tot.dropped);
 	for (i = 0; i < KT_NR_EVENTS; i++)
 		seq_printf(m, "event %s=%llu\n", kt_events[i].name, tot.per_event[i]);
+	mutex_unlock(&kt_mutex);
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(kt_stats);
@@ -371,40 +434,84 @@ static void kt_put_hdr(u8 *dst, u64 ts, u16 len, u16 id)
 	put_unaligned_le16(id, dst + 10);
 }
 
-/* Move whole records into `out` (at most `size` bytes); returns bytes used. */
+/*
+ * Bytes the framed record for ring-buffer event `rbe` takes in a read,
+ * including the lost-records marker before it when `lost` is not 0; its id and
+ * payload length go to *id and *plen. 0 when the event is too short to hold
+ * an id (cannot happen for events ktrace wrote).
+ */
+static size_t kt_framed_len(struct ring_buffer_event *rbe, unsigned long lost, u16 *id,
+			    unsigned int *plen)
+{
+	const u8 *d = ring_buffer_event_data(rbe);
+	unsigned int dlen = ring_buffer_event_length(rbe);
+
+	if (dlen < 2)
+		return 0;
+	*id = get_unaligned_le16(d);
+	*plen = *id < KT_NR_EVENTS ? kt_payload_len(&kt_events[*id], d + 2, dlen - 2) : dlen - 2;
+	return KT_HDR + *plen + (lost ? KT_HDR + 8 : 0);
+}
+
+static void kt_put_lost(u8 *dst, u64 ts, u64 count)
+{
+	kt_put_hdr(dst, ts, 8, KT_ID_LOST);
+	put_unaligned_le64(count, dst + KT_HDR);
+}
+
+/*
+ * Move whole records into `out` (at most `size` bytes); returns bytes used.
+ * The peek only decides whether the next record is worth consuming; what is
+ * copied, and every size check before a write, come from the event that
+ * ring_buffer_consume() returned and the `lost` it reported.
+ */
 static size_t kt_drain(int cpu, u8 *out, size_t size)
 {
+	struct kt_unreturned *un = per_cpu_ptr(&kt_unreturned, cpu);
 	size_t used = 0;
 
+	lockdep_assert_held(&kt_mutex);
+	if (un->count) {
+		if (size < KT_HDR + 8)
+			return 0;
+		kt_put_lost(out, un->ts, un->count);
+		used = KT_HDR + 8;
+		un->count = 0;
+	}
 	for (;;) {
 		struct ring_buffer_event *rbe;
 		unsigned long lost = 0;
-		unsigned int dlen, plen, need;
-		const u8 *d;
+		unsigned int plen;
+		size_t need;
 		u16 id;
 		u64 ts;
 
 		rbe = ring_buffer_peek(kt_buffer, cpu, &ts, &lost);
 		if (!rbe)
 			break;
-		d = ring_buffer_event_data(rbe);
-		dlen = ring_buffer_event_length(rbe);
-		id = get_unaligned_le16(d);
-		plen = id < KT_NR_EVENTS ? kt_payload_len(&kt_events[id], d + 2, dlen - 2) : dlen - 2;
-		need = KT_HDR + plen + (lost ? KT_HDR + 8 : 0);
-		if (used + need > size)
+		need = kt_framed_len(rbe, lost, &id, &plen);
+		if (need && used + need > size)
 			break;
-		/* consume what was peeked: readers are serialised by kt_mutex */
 		rbe = ring_buffer_consume(kt_buffer, cpu, &ts, &lost);
 		if (!rbe)
 			break;
+		need = kt_framed_len(rbe, lost, &id, &plen);
+		/*
+		 * Readers are serialised by kt_mutex, so the consumed event is the
+		 * peeked one and fits. If it ever does not, it is counted as lost
+		 * instead of written past `size`.
+		 */
+		if (WARN_ON_ONCE(!need || used + need > size || plen > U16_MAX)) {
+			un->count = lost + 1;
+			un->ts = ts;
+			break;
+		}
 		if (lost) {
-			kt_put_hdr(out + used, ts, 8, KT_ID_LOST);
-			put_unaligned_le64(lost, out + used + KT_HDR);
+			kt_put_lost(out + used, ts, lost);
 			used += KT_HDR + 8;
 		}
 		kt_put_hdr(out + used, ts, plen, id);
-		memcpy(out + used + KT_HDR, d + 2, plen);
+		memcpy(out + used + KT_HDR, (const u8 *)ring_buffer_event_data(rbe) + 2, plen);
 		used += KT_HDR + plen;
 	}
 	return used;
@@ -430,7 +537,8 @@ static ssize_t kt_buf_read(struct file *f, char __user *ubuf, size_t cnt, loff_t
 	for (;;) {
 		mutex_lock(&kt_mutex);
 		ret = kt_drain(cpu, stage, size);
-		if (!ret && !ring_buffer_empty_cpu(kt_buffer, cpu))
+		if (!ret && (!ring_buffer_empty_cpu(kt_buffer, cpu) ||
+			     per_cpu_ptr(&kt_unreturned, cpu)->count))
 			ret = -EINVAL; /* the next record does not fit in cnt bytes */
 		mutex_unlock(&kt_mutex);
 		if (ret)
@@ -481,6 +589,12 @@ static int kt_create_debugfs(void)
 	kt_dir = debugfs_create_dir("ktrace", NULL);
 	if (IS_ERR(kt_dir))
 		return PTR_ERR(kt_dir);
+	/*
+	 * Only buffers/cpuN carries kernel addresses (%p fields: timer,
+	 * function, hrtimer, skbaddr, napi) and page frame numbers: root-only
+	 * read, 0400. The other files hold counters, formats and switches
+	 * (ABI.md, "Files"). debugfs itself is mounted 0700 by default.
+	 */
 	debugfs_create_file("enabled", 0644, kt_dir, NULL, &kt_enabled_fops);
 	debugfs_create_file("info", 0444, kt_dir, NULL, &kt_info_fops);
 	debugfs_create_file("overflow", 0444, kt_dir, NULL, &kt_overflow_fops);
@@ -492,7 +606,7 @@ static int kt_create_debugfs(void)
 	bufdir = debugfs_create_dir("buffers", kt_dir);
 	for_each_possible_cpu(cpu) {
 		snprintf(name, sizeof(name), "cpu%d", cpu);
-		debugfs_create_file(name, 0444, bufdir, (void *)(long)cpu, &kt_buf_fops);
+		debugfs_create_file(name, 0400, bufdir, (void *)(long)cpu, &kt_buf_fops);
 	}
 	return 0;
 }
@@ -547,7 +661,8 @@ static void __exit kt_exit(void)
 	/* no file operation can start or still be running after this returns */
 	debugfs_remove_recursive(kt_dir);
 	kt_detach_all();
-	timer_delete_sync(&kt_wake_timer);
+	/* tracing is off, so the timer no longer re-arms itself; shutdown makes sure nothing can */
+	timer_shutdown_sync(&kt_wake_timer);
 	ring_buffer_free(kt_buffer);
 }
 

@@ -10,7 +10,6 @@
 
 #include <linux/types.h>
 #include <linux/compiler.h>
-#include <linux/jump_label.h>
 #include <linux/percpu.h>
 #include <linux/ring_buffer.h>
 #include <linux/string.h>
@@ -60,7 +59,16 @@ struct kt_event {
 
 extern struct kt_event kt_events[KT_NR_EVENTS];
 
+/*
+ * Per-CPU counters, written only by the probes of that CPU (kt_write). A
+ * probe can be interrupted by another probe on the same CPU, so a plain
+ * seqcount (odd = writing) would not do: every writer increments `seq_begin`
+ * before and `seq_end` after its updates, and a reader retries until it saw
+ * the two equal before and `seq_begin` unchanged after (core.c, kt_stats_snap).
+ */
 struct kt_cpu_stats {
+	u64 seq_begin;
+	u64 seq_end;
 	u64 events;		/* records committed */
 	u64 bytes;		/* ring-buffer bytes of those records, 4-byte rb header included */
 	u64 payload_bytes;	/* id + payload bytes of those records */
@@ -69,7 +77,8 @@ struct kt_cpu_stats {
 };
 
 DECLARE_PER_CPU(struct kt_cpu_stats, kt_stats);
-DECLARE_STATIC_KEY_FALSE(kt_on);
+/* the global switch (debugfs `enabled`): a plain flag, so toggling it patches no kernel text */
+extern bool kt_enabled;
 extern bool kt_ev_on[KT_NR_EVENTS];
 extern struct trace_buffer *kt_buffer;
 
@@ -93,12 +102,21 @@ static __always_inline unsigned int kt_rb_len(unsigned int len)
 }
 
 /*
- * The seed's order: the global flag first, then the per-event flag, so a
- * tracer that is loaded but off costs one patched-out jump per hit.
+ * What a hit costs. Attaching an event's probe (events/<name> = 1, done once
+ * at setup) registers it with the tracepoint, which turns the tracepoint's
+ * static key on: that is the only kernel text ktrace changes, and it stays
+ * on until the probe is detached or the module unloaded. From then on every
+ * hit of the tracepoint, whether tracing is on or off, runs the tracepoint's
+ * probe loop and calls kt_probe_*, which loads `kt_enabled` and returns when
+ * it is 0. So "loaded but off" is not free: it is a call and a load per hit
+ * (the `ktrace-off` configuration measures it). The seed used a static key
+ * for `enabled`; it is a plain flag here so that turning tracing on and off
+ * between iterations never patches text (live patching races multi-threaded
+ * TCG, and it would add text-patching IPIs to what is measured).
  */
 static __always_inline bool kt_should_trace(enum kt_event_id id)
 {
-	return static_branch_unlikely(&kt_on) && READ_ONCE(kt_ev_on[id]);
+	return READ_ONCE(kt_enabled) && READ_ONCE(kt_ev_on[id]);
 }
 
 /* Copy one record (16-bit id, then the packed payload) into this CPU's buffer. */
@@ -110,17 +128,26 @@ static __always_inline void kt_write(enum kt_event_id id, const void *payload, u
 
 	rbe = ring_buffer_lock_reserve(kt_buffer, sizeof(id16) + len);
 	if (unlikely(!rbe)) {
+		this_cpu_inc(kt_stats.seq_begin);
+		smp_wmb();
 		this_cpu_inc(kt_stats.dropped);
+		smp_wmb();
+		this_cpu_inc(kt_stats.seq_end);
 		return;
 	}
 	p = ring_buffer_event_data(rbe);
 	memcpy(p, &id16, sizeof(id16));
 	memcpy(p + sizeof(id16), payload, len);
 	ring_buffer_unlock_commit(kt_buffer);
+	/* see struct kt_cpu_stats: begin/end bracket the updates for stats readers */
+	this_cpu_inc(kt_stats.seq_begin);
+	smp_wmb();
 	this_cpu_inc(kt_stats.events);
 	this_cpu_add(kt_stats.bytes, kt_rb_len(sizeof(id16) + len));
 	this_cpu_add(kt_stats.payload_bytes, sizeof(id16) + len);
 	this_cpu_inc(kt_stats.per_event[id]);
+	smp_wmb();
+	this_cpu_inc(kt_stats.seq_end);
 }
 
 /* Store a string inline, NUL included; returns the bytes used (at most max). */
