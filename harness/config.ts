@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ExitCode, TracebenchError } from './errors.js';
 import { tracers } from './tracers/index.js';
 import { workloads } from '../workloads/index.js';
-import type { ResolvedEvent } from './types.js';
+import type { ResolvedEvent, TracerDriver } from './types.js';
 
 import { CONFIG_ROOT } from './paths.js';
 
@@ -24,8 +24,49 @@ export const instrumentationSchema = z
     /** optional per-tracer filters: { <logical>: { <tracer>: "<expr>" } } */
     filters: z.record(z.string(), z.record(z.string(), z.string())).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((instr, ctx) => nativeRules(instr, ctx));
 export type Instrumentation = z.infer<typeof instrumentationSchema>;
+
+/**
+ * Every tracer an instrumentation set names exists, and every native name and
+ * filter is inside that driver's declared grammar (TracerDriver.nativeName /
+ * nativeFilter). These values are written into guest shell fragments: checking
+ * them here, at load, is what makes `bench --dry-run` refuse them before
+ * anything starts. Each problem names the field, the logical event and the value.
+ */
+function nativeRules(instr: { events: Record<string, Record<string, string[]>>; filters?: Record<string, Record<string, string>> }, ctx: z.RefinementCtx): void {
+  const drivers = tracers as Record<string, TracerDriver>;
+  const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: z.ZodIssueCode.custom, path, message });
+  const driverFor = (path: string[], logical: string, tracer: string): TracerDriver | undefined => {
+    const d = drivers[tracer];
+    if (!d) problem(path, `event "${logical}": no tracer ${JSON.stringify(tracer)} (have: ${Object.keys(drivers).join(', ')})`);
+    return d;
+  };
+  for (const [logical, byTracer] of Object.entries(instr.events)) {
+    for (const [tracer, names] of Object.entries(byTracer)) {
+      const d = driverFor(['events', logical, tracer], logical, tracer);
+      names.forEach((n, i) => {
+        const r = d?.nativeName.safeParse(n);
+        if (r && !r.success) for (const issue of r.error.issues) problem(['events', logical, tracer, i], `event "${logical}": ${issue.message}`);
+      });
+    }
+  }
+  for (const [logical, byTracer] of Object.entries(instr.filters ?? {})) {
+    if (!instr.events[logical]) problem(['filters', logical], `no event "${logical}" in events to filter`);
+    for (const [tracer, expr] of Object.entries(byTracer)) {
+      const path = ['filters', logical, tracer];
+      const d = driverFor(path, logical, tracer);
+      if (!d) continue;
+      if (!d.nativeFilter) {
+        problem(path, `event "${logical}": ${tracer} takes no filter (it records every hit of an armed event); remove it`);
+        continue;
+      }
+      const r = d.nativeFilter.safeParse(expr);
+      if (!r.success) for (const issue of r.error.issues) problem(path, `event "${logical}": ${issue.message}`);
+    }
+  }
+}
 
 export const tracerConfigSchema = z
   .object({
@@ -128,6 +169,21 @@ export const machineSchema = z
     bootTimeoutS: z.number().int().min(30).default(1200),
     /** GiB of the fresh ext4 scratch disk each boot gets */
     scratchGiB: z.number().int().min(1).default(8),
+    /**
+     * A measured iteration is quiet when the guest's vCPU threads got at least
+     * minVcpuShare of the CPU time they were ready to use and other host processes
+     * used at most maxOtherCores (harness/machines/interference.ts, calibration in
+     * docs/interference.md). A noisy one is repeated in the same boot up to
+     * `retries` times; if it stays noisy it is kept, flagged and left out of the statistics.
+     */
+    quiet: z
+      .object({
+        minVcpuShare: z.number().min(0).max(1).default(0.9),
+        maxOtherCores: z.number().min(0).default(0.1),
+        retries: z.number().int().min(0).max(5).default(2),
+      })
+      .strict()
+      .default({}),
   })
   .strict();
 export type MachineConfig = z.infer<typeof machineSchema>;
@@ -139,8 +195,15 @@ export const suiteSchema = z
     kernels: z.array(z.string()).min(1).default(['debian']),
     configs: z.array(z.string()).min(1),
     instrumentation: z.string().default('default'),
-    /** interleaving rounds: each round boots every config once (A B C D A B C D) */
+    /** interleaving rounds: each round boots every config once */
     rounds: z.number().int().min(1).max(100).default(2),
+    /**
+     * order of the configs within each round. random (default): a seeded shuffle
+     * per round, so no config is always first (warm host caches, drift); the seed
+     * is recorded in the manifest and `seed` reproduces a plan. fixed: suite order.
+     */
+    order: z.enum(['random', 'fixed']).default('random'),
+    seed: z.number().int().nonnegative().optional(),
     warmup: z.number().int().min(0).max(10).default(1),
     iterations: z.number().int().min(1).max(100).default(1),
     workloads: z.array(workloadEntrySchema).min(1),
@@ -229,6 +292,11 @@ function kernelFile(entry: string, suiteFile: string, root: string): string {
 }
 
 const isPathEntry = (entry: string) => entry.includes('/') || /\.ya?ml$/.test(entry);
+
+/** A suite's instrumentation: a set in configs/instrumentation/, or a YAML path relative to the suite file. */
+function instrumentationFile(entry: string, suiteFile: string, root: string): string {
+  return isPathEntry(entry) ? resolve(dirname(suiteFile), entry) : configFile('instrumentation', entry, root);
+}
 
 /** `.tar`, `.tar.gz`, `.tar.xz`, `.tar.zst`, ... and the short `.tgz`/`.txz` */
 const TARBALL = /\.(tar(\.[a-z0-9]+)?|tgz|txz)$/;
@@ -336,7 +404,10 @@ function suiteRules(s: SuiteInput, file: string, root: string): string[] {
   });
   if (!s.configs.includes('vanilla')) problems.push('configs: must include "vanilla", the baseline every slowdown is measured against');
   if (new Set(s.configs).size !== s.configs.length) problems.push('configs: a configuration is listed twice');
-  if (!existsSync(configFile('instrumentation', s.instrumentation, root))) problems.push(`instrumentation: no set "${s.instrumentation}" in configs/instrumentation/`);
+  if (!existsSync(instrumentationFile(s.instrumentation, file, root))) {
+    if (isPathEntry(s.instrumentation)) problems.push(`instrumentation: no instrumentation file ${instrumentationFile(s.instrumentation, file, root)}`);
+    else problems.push(`instrumentation: no set "${s.instrumentation}" in configs/instrumentation/ (have: ${listConfigs('instrumentation', root).join(', ')})`);
+  }
   s.workloads.forEach((w, i) => {
     const wl = (workloads as Record<string, { params: z.ZodTypeAny }>)[w.name];
     if (!wl) {
@@ -364,6 +435,7 @@ export function loadTracerConfig(entry: string, root = CONFIG_ROOT): TracerConfi
   return { ...tc, file };
 }
 
+/** An instrumentation set by name (configs/instrumentation/<entry>.yaml); its native names and filters are checked. */
 export function loadInstrumentation(entry: string, root = CONFIG_ROOT): Instrumentation {
   return loadYaml(configFile('instrumentation', entry, root), instrumentationSchema);
 }
@@ -391,7 +463,7 @@ export function loadSuite(suite: string, root = CONFIG_ROOT): Suite {
   const dup = kernels.map((k) => k.name).filter((n, i, all) => all.indexOf(n) !== i);
   if (dup.length) fail(file, [`kernels: two entries are named "${dup[0]}" (the name inside the kernel config)`]);
   const configs = input.configs.map((c) => loadTracerConfig(c, root));
-  const instrumentation = loadInstrumentation(input.instrumentation, root);
+  const instrumentation = loadYaml(instrumentationFile(input.instrumentation, file, root), instrumentationSchema);
   const missing: string[] = [];
   for (const c of configs) {
     if (c.tracer === 'none') continue;

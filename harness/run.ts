@@ -5,13 +5,13 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
-import { ParseError } from './errors.js';
-import { buildJob, type JobFiles } from './job.js';
+import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
+import { interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { ImageInfo } from './image/build.js';
 import type { BootRequest, BootResult, Machine } from './machines/qemu.js';
 import { baseCmdline, type MachineSpec } from './machines/qemu-args.js';
 import type { Boot } from './plan.js';
-import type { BootRecord, Manifest, Sample, TracerInfo } from './store/schema.js';
+import type { BootRecord, HostInterference, Manifest, Sample, TracerInfo } from './store/schema.js';
 import { tracers } from './tracers/index.js';
 import type { ResolvedEvent, TracerDriver, Workload } from './types.js';
 import { workloads } from '../workloads/index.js';
@@ -63,7 +63,14 @@ function tail(text: string | undefined, lines = 8): string {
   return (text ?? '').trim().split('\n').slice(-lines).join('\n');
 }
 
-/** Parse one iteration directory of a finished (or killed) boot into a sample. */
+/** The message of anything thrown while reading one iteration: it fails that sample, never the boot. */
+const reason = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/**
+ * Parse one try of one iteration of a finished (or killed) boot into a sample.
+ * Any error while reading it (a parser, a tracer's stats, a driver bug) fails this
+ * sample with the reason and the raw output kept; it never throws.
+ */
 export function iterationSample(
   shareDir: string,
   rawRel: string,
@@ -72,9 +79,12 @@ export function iterationSample(
   driver: TracerDriver | null,
   options: unknown,
   bootStatus: string,
+  attempt = 1,
+  host?: HostInterference,
 ): Sample {
   const wl = (workloads as Record<string, Workload>)[it.workload];
-  const dir = join(shareDir, it.dir);
+  const rel = attemptDir(it.dir, attempt);
+  const dir = join(shareDir, rel);
   const base: Sample = {
     boot: boot.index,
     round: boot.round,
@@ -87,7 +97,9 @@ export function iterationSample(
     status: 'failed',
     metrics: [],
     trace: null,
-    raw: join(rawRel, it.dir),
+    raw: join(rawRel, rel),
+    ...(it.maxAttempts > 1 ? { attempt } : {}),
+    ...(host ? { host } : {}),
   };
   const st = parseStatus(readIf(join(dir, `${it.workload}-run.status`)));
   if (!st) return { ...base, error: `iteration did not complete (boot ${bootStatus})` };
@@ -100,8 +112,7 @@ export function iterationSample(
   try {
     base.metrics = wl.parse(stdout);
   } catch (e) {
-    if (!(e instanceof ParseError)) throw e;
-    return { ...base, error: `${e.message} (raw output: ${join(base.raw!, `${it.workload}-run.out`)})` };
+    return { ...base, error: `${reason(e)} (raw output: ${join(base.raw!, `${it.workload}-run.out`)})` };
   }
   if (driver) {
     const collect = parseStatus(readIf(join(dir, 'tracer-collect.status')));
@@ -111,11 +122,70 @@ export function iterationSample(
     try {
       base.trace = driver.parseStats(readIf(join(dir, 'tracer-collect.out')) ?? '', options);
     } catch (e) {
-      if (!(e instanceof ParseError)) throw e;
-      return { ...base, error: `tracer stats: ${e.message}` };
+      return { ...base, error: `tracer stats: ${reason(e)} (raw output: ${join(base.raw!, 'tracer-collect.out')})` };
     }
   }
+  // measured, but the host took CPU from the guest meanwhile: kept and shown, not used
+  if (host && !host.quiet) return { ...base, status: 'noisy', error: `host interference: ${host.reasons.join('; ')}` };
   return { ...base, status: 'ok' };
+}
+
+/** Every try the guest wrote for one iteration, in order (try 1 is always listed). */
+function attemptsOf(shareDir: string, it: JobFiles['iterations'][number]): number[] {
+  const out = [1];
+  for (let a = 2; a <= it.maxAttempts; a++) if (existsSync(join(shareDir, attemptDir(it.dir, a)))) out.push(a);
+  return out;
+}
+
+/**
+ * The host side of interference measurement: snapshots the host's counters at the
+ * guest's start and end marks of every try, judges the try quiet or noisy, and
+ * answers the guest "repeat" (noisy, tries left, measured iteration) or "keep".
+ */
+class InterferenceWatch {
+  readonly byTry = new Map<string, HostInterference>();
+  private open?: { key: string; workload: string; before: CpuSnapshot };
+  constructor(
+    private readonly shareDir: string,
+    private readonly iterations: JobFiles['iterations'],
+    private readonly vcpus: number,
+    private readonly thresholds: { minVcpuShare: number; maxOtherCores: number },
+  ) {}
+
+  static key = (workload: string, iteration: number, attempt: number) => `${workload}/${iteration}/${attempt}`;
+
+  onMark(text: string, host: HostSampler): void {
+    const start = WORKLOAD_MARK.exec(text);
+    if (start) {
+      this.open = { key: InterferenceWatch.key(start[1], Number(start[2]), Number(start[3])), workload: start[1], before: host.snapshot() };
+      return;
+    }
+    const end = WORKLOAD_END_MARK.exec(text);
+    if (!end || !this.open || end[1] !== this.open.workload) return;
+    const { key, before } = this.open;
+    this.open = undefined;
+    const r = interference({ before, after: host.snapshot(), guestPid: host.guestPid, ownPids: [process.pid], vcpus: this.vcpus, thresholds: this.thresholds });
+    this.byTry.set(key, r);
+    const [workload, iteration, attempt] = key.split('/');
+    const it = this.iterations.find((x) => x.workload === workload && x.iteration === Number(iteration));
+    const repeat = !r.quiet && it !== undefined && !it.warmup && Number(attempt) < it.maxAttempts;
+    const file = join(this.shareDir, iterationVerdictFile(workload, Number(iteration), Number(attempt)));
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, repeat ? 'repeat\n' : 'keep\n');
+  }
+}
+
+/** Host quietness of a boot's measured tries, for the boot record and the report. */
+function hostSummary(samples: Sample[]): BootRecord['host'] {
+  const measured = samples.filter((s) => !s.warmup && s.host);
+  if (!measured.length) return undefined;
+  const shares = measured.map((s) => s.host!.vcpuShare).filter((x): x is number => x !== null);
+  return {
+    quietIterations: measured.filter((s) => s.host!.quiet).length,
+    noisyIterations: measured.filter((s) => !s.host!.quiet).length,
+    minVcpuShare: shares.length ? Math.min(...shares) : null,
+    maxOtherCores: Math.max(...measured.map((s) => s.host!.otherCores)),
+  };
 }
 
 function keyValues(text: string | undefined): Record<string, string> {
@@ -184,13 +254,26 @@ function recordGuestFacts(manifest: Manifest, shareDir: string, boot: Boot, driv
   }
 }
 
-export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promise<BootRecord | undefined> {
+/** Guest facts must never cost a boot its samples: a fact that cannot be read becomes a note. */
+function recordGuestFactsSafely(manifest: Manifest, shareDir: string, boot: Boot, driver: TracerDriver | null): void {
+  try {
+    recordGuestFacts(manifest, shareDir, boot, driver);
+  } catch (e) {
+    manifest.notes.push(`${boot.id}: guest facts not recorded: ${reason(e)}`);
+  }
+}
+
+/** A boot that panicked is run once more (attempt 2); its first attempt is kept, superseded. */
+export const PANIC_RETRIES = 1;
+
+export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootRecord | undefined> {
   const { suite, manifest } = ctx;
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus });
-  const rawRel = join('raw', boot.id);
+  const quiet = suite.machine.quiet;
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: quiet.retries });
+  const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);
   const scratch = join(ctx.scratchDir, `${manifest.runId}-${boot.id}.img`);
@@ -210,11 +293,15 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
     name: `tracebench-${boot.id}`,
   };
   let verdict: Verdict | undefined;
+  const watch = new InterferenceWatch(shareDir, job.iterations, suite.machine.cpus, quiet);
   const req: BootRequest = {
     spec,
     timeoutS: suite.machine.bootTimeoutS,
     consoleLog: join(shareDir, 'console.log'),
-    onMark: (text, atS) => ctx.onEvent?.({ kind: 'mark', boot, text, atS }),
+    onMark: (text, atS, host) => {
+      watch.onMark(text, host);
+      ctx.onEvent?.({ kind: 'mark', boot, text, atS });
+    },
     onTick: () => {
       if (!driver || verdict) return;
       verdict = armedVerdict(shareDir, driver, events, tracerInfo);
@@ -230,8 +317,16 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
   }
   // interrupted by the user: record nothing, so `--resume` runs this boot again
   if (ctx.stopped?.()) return undefined;
-  recordGuestFacts(manifest, shareDir, boot, driver);
-  const samples = job.iterations.map((it) => iterationSample(shareDir, rawRel, boot, it, driver, options, result.status));
+  recordGuestFactsSafely(manifest, shareDir, boot, driver);
+  const retry = result.status === 'panic' && attempt <= PANIC_RETRIES;
+  const samples: Sample[] = [];
+  for (const it of job.iterations) {
+    for (const a of attemptsOf(shareDir, it)) {
+      const s = iterationSample(shareDir, rawRel, boot, it, driver, options, result.status, a, watch.byTry.get(InterferenceWatch.key(it.workload, it.iteration, a)));
+      // the retry measures this boot again: what the panicked attempt measured is kept, never used
+      samples.push(retry && s.status !== 'failed' ? { ...s, status: 'failed', error: `superseded: the boot panicked (attempt ${attempt}) and was run again` } : s);
+    }
+  }
   for (const s of samples) ctx.sink.sample(s);
   const refused = verdict !== undefined && !verdict.ok;
   const record: BootRecord = {
@@ -245,6 +340,9 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
     bootToWorkloadS: result.marks.find((m) => m.text.startsWith('workload '))?.atS,
     workloadS: samples.reduce((a, s) => a + (s.durationS ?? 0), 0),
     console: join(rawRel, 'console.log'),
+    host: hostSummary(samples),
+    ...(attempt > 1 || retry ? { attempt } : {}),
+    ...(retry ? { retried: true } : {}),
   };
   if (result.status !== 'finished' || refused) {
     record.message = [record.message, `console tail:\n${tail(result.consoleTail, 15)}`].filter(Boolean).join('\n');
@@ -258,9 +356,15 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number): Promi
 export async function runBoots(ctx: RunContext, boots: Boot[], total: number): Promise<BootRecord[]> {
   const records: BootRecord[] = [];
   for (const boot of boots) {
-    if (ctx.stopped?.()) break;
-    const record = await runBoot(ctx, boot, total);
-    if (record) records.push(record);
+    // a resumed run continues after the attempts already recorded for this boot
+    const prior = ctx.manifest.boots.filter((b) => b.boot === boot.index).length;
+    for (let attempt = prior + 1; attempt <= 1 + PANIC_RETRIES; attempt++) {
+      if (ctx.stopped?.()) return records;
+      const record = await runBoot(ctx, boot, total, attempt);
+      if (!record) return records;
+      records.push(record);
+      if (!record.retried) break;
+    }
   }
   return records;
 }

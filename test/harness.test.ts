@@ -201,7 +201,7 @@ describe('store and samples', () => {
   });
   test('an unparsable workload output becomes a failed sample that keeps the raw path', () => {
     const dir = tmp();
-    const it = { workload: 'dbench', iteration: 1, warmup: false, dir: 'out/dbench/iter-1' };
+    const it = { workload: 'dbench', iteration: 1, warmup: false, dir: 'out/dbench/iter-1', maxAttempts: 1 };
     mkdirSync(join(dir, it.dir), { recursive: true });
     writeFileSync(join(dir, it.dir, 'dbench-run.status'), 'rc=0 start=100.0 end=103.5\n');
     writeFileSync(join(dir, it.dir, 'dbench-run.out'), 'this is not dbench output\n');
@@ -213,7 +213,7 @@ describe('store and samples', () => {
   });
   test('an iteration that never ran is recorded as failed with the boot status', () => {
     const [boot] = plan(loadSuite(join(FIX, 'suites/tiny.yaml')));
-    const s = iterationSample(tmp(), 'raw/b1', boot, { workload: 'dbench', iteration: 2, warmup: false, dir: 'out/dbench/iter-2' }, null, {}, 'timeout');
+    const s = iterationSample(tmp(), 'raw/b1', boot, { workload: 'dbench', iteration: 2, warmup: false, dir: 'out/dbench/iter-2', maxAttempts: 1 }, null, {}, 'timeout');
     assert.equal(s.status, 'failed');
     assert.match(s.error!, /did not complete \(boot timeout\)/);
     assert.deepEqual(parseStatus('rc=3 start=1.5 end=2\n'), { rc: 3, start: 1.5, end: 2 });
