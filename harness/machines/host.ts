@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { QemuMachine } from './qemu.js';
+import { QemuStartError } from './qemu-start.js';
 import { baseCmdline } from './qemu-args.js';
 
 export async function qemuVersion(): Promise<string | undefined> {
@@ -62,12 +63,20 @@ export async function probeKvm(image: { kernel: string; initrd: string; root: st
   rmSync(share, { recursive: true, force: true });
   mkdirSync(join(share, 'out'), { recursive: true });
   writeFileSync(join(share, 'job.sh'), 'echo "TB-MARK job-end" > /dev/console\nexit 0\n');
-  const result = await new QemuMachine().boot({
-    spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline('kvm'), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
-    // a KVM boot takes a few seconds; much longer means it is not really working
-    timeoutS: 90,
-    consoleLog: join(share, 'console.log'),
-  });
+  let result;
+  try {
+    result = await new QemuMachine().boot({
+      spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline('kvm'), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
+      // a KVM boot takes a few seconds; much longer means it is not really working
+      timeoutS: 90,
+      consoleLog: join(share, 'console.log'),
+    });
+  } catch (e) {
+    // QEMU refusing KVM (or a KVM-only option such as -cpu host) is what the probe is
+    // for: fall back. No binary or no image would fail under TCG too: exit 3 stands.
+    if (e instanceof QemuStartError && !['binary-missing', 'not-executable', 'cannot-open'].includes(e.reason)) return { accel: 'tcg', reason: `/dev/kvm exists but QEMU could not use it (${e.qemuOutput.split('\n')[0] || e.message})` };
+    throw e;
+  }
   if (result.status === 'finished') return { accel: 'kvm', reason: `KVM booted the guest in ${result.wallS.toFixed(1)} s` };
   const why = result.message ?? result.status;
   return { accel: 'tcg', reason: `/dev/kvm exists but could not boot the kernel (${why.split('\n')[0]})` };

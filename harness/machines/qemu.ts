@@ -3,6 +3,7 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { qemuArgs, type MachineSpec } from './qemu-args.js';
+import { startFailure } from './qemu-start.js';
 import { snapshot, type HostSampler } from './interference.js';
 
 export type BootStatus = 'finished' | 'timeout' | 'panic' | 'job-failed';
@@ -28,6 +29,7 @@ export interface BootRequest {
 }
 
 export interface Machine {
+  /** rejects with QemuStartError (a host error, exit 3) when QEMU never started the guest */
   boot(req: BootRequest): Promise<BootResult>;
 }
 
@@ -81,6 +83,11 @@ export class QemuMachine implements Machine {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
+    // kept apart from the console: QEMU's own errors tell a host failure from a guest one
+    let qemuStderr = '';
+    let guestOutput = false;
+    child.stdout?.once('data', () => (guestOutput = true));
+    child.stderr?.on('data', (c: Buffer) => (qemuStderr = (qemuStderr + c.toString('utf8')).slice(-16 * 1024)));
     let timedOut = false;
     const killGroup = () => {
       try {
@@ -104,6 +111,16 @@ export class QemuMachine implements Machine {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     await new Promise<void>((r) => log.end(r));
+    // QEMU that never ran the guest (missing binary, rejected argv, unopenable image, KVM): a host error, exit 3
+    const notStarted = startFailure({
+      binary: this.qemuBinary,
+      spawnCode: result.failed && result.exitCode === undefined && !result.signal ? (result as { code?: string }).code : undefined,
+      exitCode: result.exitCode,
+      timedOut,
+      guestStarted: guestOutput || marks.length > 0,
+      stderr: qemuStderr,
+    });
+    if (notStarted) throw notStarted;
     const consoleText = readFileSync(req.consoleLog, 'utf8');
     const rcFile = `${req.spec.shareDir}/out/job.rc`;
     const jobRc = existsSync(rcFile) ? Number(readFileSync(rcFile, 'utf8').trim()) : null;
