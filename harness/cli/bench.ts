@@ -10,7 +10,10 @@ import { guestContext } from '../job.js';
 import { hostInfo, makeScratch, probeKvm, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
-import { plan, planRounds, type Boot } from '../plan.js';
+import { newPlanSeed, plan, planRounds, type Boot } from '../plan.js';
+import { hostLoadNow, QUIET } from '../machines/interference.js';
+import { resumeMismatch } from '../resume.js';
+import { estimatePlan } from '../estimate.js';
 import { PROJECT_ROOT } from '../paths.js';
 import { runBoots, type RunEvent } from '../run.js';
 import { appendSample, readResultSet, readManifest, writeManifest } from '../store/store.js';
@@ -45,7 +48,10 @@ function describePlan(suite: Suite, boots: Boot[]): string {
   return lines.join('\n');
 }
 
-function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, images: Record<string, ImageInfo>): Manifest {
+/** The suite as the manifest records it: names for what lives in other files. */
+const suiteDefinition = (suite: Suite) => ({ ...suite, file: undefined, kernels: suite.kernels.map((k) => k.name), configs: suite.configs.map((c) => c.name), instrumentation: suite.instrumentation.name });
+
+function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, images: Record<string, ImageInfo>, seed: number): Manifest {
   const image = images[suite.kernels[0].name];
   const ctx = guestContext(suite.machine.cpus);
   const tool = toolVersion();
@@ -53,14 +59,15 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
     formatVersion: FORMAT_VERSION,
     runId,
     tool: { name: 'tracebench', version: tool.version, gitSha: tool.gitSha },
-    suite: { name: suite.name, file: suite.file, definition: { ...suite, kernels: suite.kernels.map((k) => k.name), configs: suite.configs.map((c) => c.name), instrumentation: suite.instrumentation.name } },
+    suite: { name: suite.name, file: suite.file, definition: suiteDefinition(suite) },
+    plan: { order: suite.order, seed },
     source: 'bench',
     host,
     accelerator: accel.accel,
     machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(accel.accel), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
     kernels: suite.kernels.map((k) => {
       const im = images[k.name];
-      return { name: k.name, release: im.kernelRelease, source: k.source === 'local' ? `local:${basename(k.bzImage)}` : `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace') };
+      return { name: k.name, release: im.kernelRelease, source: k.source === 'local' ? `local:${basename(k.bzImage)}` : `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace'), imageKey: im.key };
     }),
     image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
     instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
@@ -143,9 +150,19 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
   const outDir = resolve(o.out ?? join(PROJECT_ROOT, 'results', runIdFor(suite)));
   let manifest: Manifest;
   let accel: AccelChoice;
+  let seed: number;
   if (o.resume && existsSync(join(outDir, 'manifest.json'))) {
     manifest = readManifest(outDir);
+    const differs = resumeMismatch(manifest, { definition: JSON.parse(JSON.stringify(suiteDefinition(suite))), imageKeys: Object.fromEntries(Object.entries(images).map(([k, im]) => [k, im.key])) });
+    if (differs.length) {
+      throw new TracebenchError({
+        message: `cannot resume ${outDir}: it holds a different run than the one this suite would start now:\n  ${differs.join('\n  ')}`,
+        hint: 'resume with the suite and image it was started with, or start a new run with another --out',
+        exitCode: ExitCode.usage,
+      });
+    }
     accel = { accel: manifest.accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
+    seed = manifest.plan?.seed ?? 0;
     say(`resuming ${outDir}: ${manifest.boots.length} boots already recorded`);
   } else {
     if (existsSync(join(outDir, 'manifest.json'))) {
@@ -154,17 +171,25 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     accel = wanted === 'auto' ? await probeKvm(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
     if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
     else say(`accelerator: KVM (${accel.reason})`);
-    manifest = initialManifest(suite, basename(outDir), accel, host, images);
+    seed = suite.seed ?? newPlanSeed();
+    manifest = initialManifest(suite, basename(outDir), accel, host, images, seed);
     mkdirSync(outDir, { recursive: true });
     writeManifest(outDir, manifest);
   }
   say(`results: ${outDir}`);
+  // the host's own counters judge every iteration; say now if it is already busy
+  const load = await hostLoadNow();
+  if (load.busyCores > QUIET.maxOtherCores) {
+    const note = `host busy before the run: other processes used ${load.busyCores.toFixed(2)} of ${load.cores} cores (${load.top.slice(0, 3).join(', ')})`;
+    say(`warning: ${note}. Noisy iterations are repeated, then flagged and left out of the statistics; a quiet host gives more usable samples.`);
+    manifest.notes.push(note);
+  }
   const started = Date.now();
   const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
   // a boot is done once it has a record that was not superseded by a retry
   const done = new Set(manifest.boots.filter((b) => !b.retried).map((b) => b.boot));
   const runAll = async () => {
-    const initial = plan(suite);
+    const initial = plan(suite, seed);
     await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
     // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
     if (suite.adaptive) {
@@ -183,8 +208,9 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
         if (!d.more || interrupted) break;
         rounds++;
         say(`adaptive: adding round ${rounds} (some slowdown intervals are wider than ±${(suite.adaptive.targetHalfWidth * 100).toFixed(1)} %)`);
-        const more = planRounds(suite, rounds, rounds, manifest.boots.length);
-        await runBoots(ctx, more.filter((b) => !done.has(b.index)), manifest.boots.length + more.length);
+        const planned = Math.max(0, ...manifest.boots.map((b) => b.boot));
+        const more = planRounds(suite, rounds, rounds, planned, seed);
+        await runBoots(ctx, more.filter((b) => !done.has(b.index)), planned + more.length);
       }
     }
   };
@@ -245,7 +271,11 @@ export const benchCommand: CommandModule<object, Args> = {
   handler: async (a) => {
     if (a['dry-run'] || a['show-command']) {
       const suite = loadSuite(a.suite);
-      if (a['dry-run']) process.stdout.write(describePlan(suite, plan(suite)) + '\n');
+      if (a['dry-run']) {
+        const boots = plan(suite, suite.seed ?? 0);
+        const order = suite.order === 'random' ? (suite.seed === undefined ? 'order within each round: seeded shuffle (seed chosen at start and recorded; this listing uses seed 0)' : `order within each round: seeded shuffle, seed ${suite.seed}`) : 'order within each round: as listed in the suite';
+        process.stdout.write(`${describePlan(suite, boots)}\n${order}\n${estimatePlan(suite, boots, join(PROJECT_ROOT, 'results'))}\n`);
+      }
       if (a['show-command']) {
         const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg'), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
         process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');

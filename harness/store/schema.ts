@@ -152,6 +152,8 @@ export const manifestSchema = z.object({
       /** `<version>@<srcHash>` of the lttng-modules and ktrace built into this kernel's image */
       lttngModules: z.string().optional(),
       ktrace: z.string().optional(),
+      /** cache key of the image this kernel booted: `--resume` refuses another */
+      imageKey: z.string().optional(),
     }),
   ),
   image: z.record(z.unknown()).optional(),
@@ -164,6 +166,8 @@ export const manifestSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string().optional(),
   boots: z.array(bootRecordSchema).default([]),
+  /** how the boots were ordered: the seed reproduces the plan and `--resume` replays it */
+  plan: z.object({ order: z.enum(['random', 'fixed']), seed: z.number().int() }).optional(),
   /** version axes (kernel, lttng-modules, ktrace) with stable identities, for compare */
   axes: z.record(z.string()).optional(),
   notes: z.array(z.string()).default([]),
