@@ -17,17 +17,20 @@ import {
   renderMarkdown,
   renderText,
 } from '../harness/compare/index.js';
-import { TracebenchError } from '../harness/errors.js';
+import { slowdownDifference } from '../harness/compare/compare.js';
+import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { syntheticManifest, syntheticRun, writeSyntheticRun } from './fixtures/compare/synthetic.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const opts = { thresholds: defaultThresholds, allowMismatch: false, seed: 7, iterations: 2000 };
+const opts = { thresholds: defaultThresholds, allowMismatch: false };
 
 // A 5 % regression: the traced dbench costs 5 % more time in the candidate
 // (slowdown 10 % -> 14.3 %, +4.3 pp). At 10 % CV per iteration, detecting 4.3 pp
 // against a 3 pp threshold needs a few hundred iterations per group (power ~0.9
 // at 300, measured); a nightly of 10 iterations sees only much larger changes.
 const N_PLANTED = 400;
+// Welch–Satterthwaite df of the four groups in the difference test, computed with numpy
+const WS_DF = 7.149631996242352;
 const planted = { config: 'lttng', workload: 'dbench', factor: 1.05 };
 
 describe('compareRuns', () => {
@@ -65,7 +68,7 @@ describe('compareRuns', () => {
       for (let s = 0; s < seeds; s++) {
         const a = syntheticRun({ runId: 'a', seed: 100_000 + 2 * s, n, tracers });
         const b = syntheticRun({ runId: 'b', seed: 100_001 + 2 * s, n, tracers });
-        const r = compareRuns(a, b, { ...opts, iterations: 1000 });
+        const r = compareRuns(a, b, opts);
         if (r.outcome === 'regression') falseAlarms++;
         cells += r.cells.length;
         cellAlarms += r.cells.filter((c) => c.verdict === 'regression').length;
@@ -76,11 +79,72 @@ describe('compareRuns', () => {
     });
   }
 
-  test('fewer than minSamples in a group is insufficient data, never a verdict', () => {
+  test('fewer than minSamples boots in a group is insufficient data, and the comparison is inconclusive', () => {
     const r = compareRuns(syntheticRun({ runId: 'a', seed: 1, n: 2 }), syntheticRun({ runId: 'b', seed: 2, n: 2, plant: { ...planted, factor: 2 } }), opts);
     assert.deepEqual(new Set(r.cells.map((c) => c.verdict)), new Set(['insufficient-data']));
     assert.equal(r.cells[0]!.difference, null);
+    assert.equal(r.cells[0]!.insufficient, 'fewer than 3 boots in a group');
     assert.equal(r.outcome, 'no-regression');
+    assert.equal(r.inconclusive, true);
+    assert.match(renderText(r), /^result: inconclusive — no gated cell could be judged \(2 of 2 insufficient data\); this is not a pass$/m);
+    assert.match(renderMarkdown(r), /inconclusive/);
+    assert.equal(compareRuns(syntheticRun({ runId: 'a', seed: 1 }), syntheticRun({ runId: 'b', seed: 2 }), opts).inconclusive, false);
+  });
+
+  test('boots are the unit: 400 iterations in 2 boots per group are 2 units, not 400', () => {
+    // the planted 5 % regression is detected from 400 independent boots (first test);
+    // the same values packed into 2 boots per group can judge nothing
+    const packed = (rs: ReturnType<typeof syntheticRun>) => {
+      const seen = new Map<string, number>();
+      return {
+        ...rs,
+        samples: rs.samples.map((x) => {
+          const k = `${x.config}/${x.workload}`;
+          const i = seen.get(k) ?? 0;
+          seen.set(k, i + 1);
+          return { ...x, boot: 1 + (i % 2) + 2 * ['vanilla', 'lttng'].indexOf(x.config), iteration: i + 1 };
+        }),
+      };
+    };
+    const r = compareRuns(packed(syntheticRun({ runId: 'base', seed: 11, n: N_PLANTED })), packed(syntheticRun({ runId: 'cand', seed: 12, n: N_PLANTED, plant: planted })), opts);
+    const dbench = r.cells.find((c) => c.workload === 'dbench')!;
+    assert.deepEqual(dbench.n, { baseline: { vanilla: 2, traced: 2 }, candidate: { vanilla: 2, traced: 2 } });
+    assert.equal(dbench.verdict, 'insufficient-data');
+    assert.equal(r.inconclusive, true);
+  });
+
+  test('a vanilla rate of 0 is insufficient data, never "no change" or NaN (issue 11)', () => {
+    const base = syntheticRun({ runId: 'base', seed: 11, n: 10 });
+    const zeroed = {
+      ...base,
+      samples: base.samples.map((x, i) => (i === 0 ? { ...x, metrics: x.metrics.map((m) => ({ ...m, value: 0 })) } : x)),
+    };
+    assert.equal(zeroed.samples[0]!.config, 'vanilla');
+    const r = compareRuns(zeroed, syntheticRun({ runId: 'cand', seed: 12, n: 10 }), opts);
+    const cell = r.cells.find((c) => c.workload === zeroed.samples[0]!.workload)!;
+    assert.equal(cell.verdict, 'insufficient-data');
+    assert.equal(cell.difference, null);
+    assert.equal(cell.baseline, null);
+    assert.equal(cell.insufficient, 'a value <= 0 or not finite');
+    const text = renderText(r);
+    assert.doesNotMatch(text + renderJson(r), /NaN/);
+    assert.match(text, /insufficient data \(a value <= 0 or not finite\)/);
+  });
+
+  test('the difference interval is the log-scale Welch interval over the four groups (scipy reference)', () => {
+    // hand-checkable: D = (ct - cv) - (bt - bv) of mean logs; Welch–Satterthwaite over 4 groups
+    const d = slowdownDifference(
+      { baseVanilla: [100, 110, 105], baseTraced: [120, 118, 125], candVanilla: [102, 99, 108], candTraced: [130, 128, 137] },
+      'lower', 0.95,
+    );
+    const ml = (v: number[]) => v.reduce((a, x) => a + Math.log(x), 0) / v.length;
+    const rB = Math.exp(ml([120, 118, 125]) - ml([100, 110, 105]));
+    const D = ml([130, 128, 137]) - ml([102, 99, 108]) - (ml([120, 118, 125]) - ml([100, 110, 105]));
+    assert.ok(Math.abs(d.ci!.point - rB * Math.expm1(D)) < 1e-12);
+    assert.ok(Math.abs(d.ci!.point - (d.candidate! - d.baseline!)) < 1e-12);
+    assert.ok(d.ci!.lo < d.ci!.point && d.ci!.point < d.ci!.hi);
+    // df from python: sum(v/n)^2 / sum((v/n)^2/(n-1)) over the four groups' log variances
+    assert.ok(Math.abs(d.ci!.df - WS_DF) < 1e-9, String(d.ci!.df));
   });
 
   test('cells present in one run only are listed, not compared', () => {
@@ -92,7 +156,7 @@ describe('compareRuns', () => {
     assert.ok(r.cells.every((c) => c.config === 'lttng'));
   });
 
-  test('the same inputs and seed give the same intervals', () => {
+  test('the same inputs give the same intervals', () => {
     const a = syntheticRun({ runId: 'a', seed: 1 });
     const b = syntheticRun({ runId: 'b', seed: 2 });
     assert.deepEqual(compareRuns(a, b, opts).cells, compareRuns(a, b, opts).cells);
@@ -189,9 +253,9 @@ describe('tracebench compare (the binary)', () => {
   const run = (...args: string[]) =>
     execa(process.execPath, ['--import', 'tsx', join(ROOT, 'bin/tracebench.ts'), 'compare', ...args], { cwd: ROOT, reject: false });
 
-  test('exits 1 on the planted regression, after printing the table', async () => {
+  test('exits 5 on the planted regression, after printing the table', async () => {
     const r = await run(base, regressed);
-    assert.equal(r.exitCode, 1, r.stderr);
+    assert.equal(r.exitCode, 5, r.stderr);
     assert.match(r.stdout, /lttng \/ dbench\.throughput .* REGRESSION/);
     assert.match(r.stderr, /^error: 1 regression in regressed vs base$/m);
   });

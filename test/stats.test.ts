@@ -12,6 +12,7 @@ import { madOutliers, modifiedZScores } from '../harness/stats/mad.js';
 import { readResultSet } from '../harness/store/store.js';
 import { summarize } from '../harness/stats/summary.js';
 import { adaptiveDecision } from '../harness/stats/adaptive.js';
+import { syntheticRun } from './fixtures/compare/synthetic.js';
 
 const close = (a: number, b: number, tol: number, what = '') =>
   assert.ok(Math.abs(a - b) <= tol, `${what} ${a} != ${b} (tol ${tol})`);
@@ -216,6 +217,108 @@ describe('summarize', () => {
   });
   it('is deterministic', () => {
     assert.deepEqual(summarize(readResultSet(FIXTURE)), s);
+  });
+});
+
+describe('summarize: boots as units, noisy and retried samples, bad values', () => {
+  const rs = readResultSet(FIXTURE);
+  it('the interval is over boots: 3 boots x 2 iterations are 3 units, not 6', () => {
+    const f = summarize(rs).cells.find((c) => c.key === 'debian-6.12/ftrace/dbench/throughput')!;
+    assert.equal(f.n, 6);
+    assert.deepEqual(f.units.map((u) => u.boot), [2, 6, 10]);
+    assert.deepEqual(f.vsBaseline!.slowdown.units, { baseline: 3, traced: 3 });
+    // point and interval are the log-scale Welch interval of the boot centres
+    const ref = slowdownInterval(
+      summarize(rs).cells.find((c) => c.key === 'debian-6.12/vanilla/dbench/throughput')!.units.map((u) => u.value),
+      f.units.map((u) => u.value), 'higher', 0.95,
+    );
+    close(f.vsBaseline!.slowdown.lo!, ref.lo!, 1e-12);
+    assert.equal(f.vsBaseline!.significant, f.vsBaseline!.slowdown.lo! > 0);
+    assert.equal(f.verdict, 'slower');
+  });
+  it('noisy samples are counted with their reasons and never used', () => {
+    const noisy = rs.samples
+      .filter((s) => s.config === 'vanilla' && s.workload === 'dbench' && !s.warmup)
+      .slice(0, 1)
+      .map((s) => ({
+        ...s, iteration: 9, status: 'noisy' as const, attempt: 1,
+        metrics: s.metrics.map((m) => ({ ...m, value: 1 })),
+        host: { wallS: 20, qemuCpuS: 20, vcpuShare: 0.5, otherCores: 1.2, stealFrac: 0, iowaitFrac: 0, load1: 3, quiet: false,
+          reasons: ['vCPUs got 50 % of their share (< 90 %)'], thresholds: { minVcpuShare: 0.9, maxOtherCores: 0.1 } },
+      }));
+    const s = summarize({ ...rs, samples: [...rs.samples, ...noisy] });
+    const v = s.cells.find((c) => c.key === 'debian-6.12/vanilla/dbench/throughput')!;
+    assert.equal(v.n, 6);
+    assert.equal(v.noisy, 1);
+    assert.deepEqual(v.noisySamples[0]!.reasons, ['vCPUs got 50 % of their share (< 90 %)']);
+    assert.equal(s.noisySamples, 1);
+    assert.equal(v.min > 1, true);
+  });
+  it('samples of a retried (panicked) boot attempt are excluded; its retry is used', () => {
+    const boots = [
+      { boot: 2, round: 1, kernel: 'debian-6.12', config: 'ftrace', status: 'panic' as const, wallS: 10, console: 'raw/boot-2/console.log', attempt: 1, retried: true },
+      { boot: 2, round: 1, kernel: 'debian-6.12', config: 'ftrace', status: 'finished' as const, wallS: 10, console: 'raw/boot-2-attempt-2/console.log', attempt: 2 },
+    ];
+    const retry = rs.samples
+      .filter((x) => x.boot === 2)
+      .map((x) => ({ ...x, raw: x.raw?.replace('raw/boot-2/', 'raw/boot-2-attempt-2/'), metrics: x.metrics.map((m) => ({ ...m, value: m.value * 1.01 })) }));
+    const s = summarize({ ...rs, manifest: { ...rs.manifest, boots }, samples: [...rs.samples, ...retry] });
+    const f = s.cells.find((c) => c.key === 'debian-6.12/ftrace/dbench/throughput')!;
+    assert.equal(f.retriedExcluded, rs.samples.filter((x) => x.boot === 2 && x.workload === 'dbench').length);
+    assert.equal(f.n, 6);
+    assert.ok(f.values.filter((v) => v.boot === 2).every((v) => v.raw!.startsWith('raw/boot-2-attempt-2/')));
+  });
+  it('a rate of 0 makes the cell and every comparison against it insufficient data, never NaN (issue 11)', () => {
+    const samples = rs.samples.map((x) =>
+      x.config === 'vanilla' && x.workload === 'dbench' && x.boot === 1 && !x.warmup && x.iteration === 2
+        ? { ...x, metrics: x.metrics.map((m) => ({ ...m, value: 0 })) }
+        : x,
+    );
+    const s = summarize({ ...rs, samples });
+    const v = s.cells.find((c) => c.key === 'debian-6.12/vanilla/dbench/throughput')!;
+    assert.equal(v.invalid, 1);
+    for (const c of s.cells.filter((x) => x.workload === 'dbench' && x.config !== 'vanilla')) {
+      assert.equal(c.verdict, 'insufficient-data', c.key);
+      assert.equal(c.vsBaseline, null);
+      assert.equal(c.insufficient, 'a value <= 0 or not finite');
+    }
+    assert.doesNotMatch(JSON.stringify(s.aa) + JSON.stringify(s.mds), /NaN/);
+  });
+});
+
+describe('summarize: A/A control, minimum detectable slowdown, implausible speed-ups', () => {
+  const withAa = (seed: number, tracers: Record<string, number>, n = 6) => {
+    const rs = syntheticRun({ runId: `aa-${seed}`, seed, n, cv: 0.05, tracers });
+    return { ...rs, samples: rs.samples.map((x) => (x.config === 'vanilla-aa' ? { ...x, tracer: 'none' } : x)) };
+  };
+  it('reports the A/A slowdown with the same interval and an MDS per workload', () => {
+    const s = summarize(withAa(8, { 'vanilla-aa': 0, lttng: 0.2 }));
+    assert.equal(s.aa.length, 2);
+    const aa = s.aa.find((x) => x.workload === 'dbench')!;
+    const cell = s.cells.find((c) => c.config === 'vanilla-aa' && c.workload === 'dbench')!;
+    assert.equal(cell.aaControl, true);
+    assert.equal(aa.lo, cell.vsBaseline!.slowdown.lo);
+    assert.equal(aa.significant, false);
+    assert.equal(s.trust.ok, true);
+    const m = s.mds.find((x) => x.workload === 'dbench')!;
+    assert.deepEqual(m.units, { baseline: 6, traced: 6 });
+    // pooled log SD of three configs at 5 % CV: MDS = (qt(.975,10) + qt(.8,10)) * sd * sqrt(2/6), as a slowdown
+    const k = (tQuantile(0.975, 10) + tQuantile(0.8, 10)) * m.sdLog! * Math.sqrt(2 / 6);
+    close(m.value!, 1 - Math.exp(-k), 1e-12);
+    assert.ok(m.value! > 0.03 && m.value! < 0.15, String(m.value));
+    assert.equal(s.cells.find((c) => c.config === 'lttng' && c.workload === 'dbench')!.verdict, 'slower');
+  });
+  it('a "speed-up" beyond the noise floor is implausible, not a result', () => {
+    const s = summarize(withAa(4, { 'vanilla-aa': 0, broken: -0.6 }));
+    const b = s.cells.find((c) => c.config === 'broken' && c.workload === 'dbench')!;
+    assert.ok(b.vsBaseline!.slowdown.point < -0.3);
+    assert.equal(b.verdict, 'implausible-speedup');
+  });
+  it('an A/A pair that differs significantly makes the run untrusted, naming why', () => {
+    const s = summarize(withAa(5, { 'vanilla-aa': 0.3 }));
+    assert.equal(s.trust.ok, false);
+    assert.equal(s.trust.reasons.length, 2);
+    assert.match(s.trust.reasons[0]!, /A\/A control vanilla-aa differs from vanilla on dbench/);
   });
 });
 

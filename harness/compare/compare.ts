@@ -3,12 +3,15 @@
 // slowdown vs vanilla of each run, never raw values across runs: the vanilla
 // boots of the same night absorb what changed in the host, so only the
 // tracer's cost is compared. Pure: result sets in, data out.
+//
+// The interval is interval.ts's, the one `report` uses, over boots as units
+// (cells.ts): see slowdownDifference below.
 import { ExitCode, TracebenchError } from '../errors.js';
 import type { Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
-import type { CentreKind } from '../stats/slowdown.js';
-import { BASELINE_CONFIG, centreKind, type CellIdentity } from '../stats/summary.js';
-import { bootstrapSlowdownDifference } from './bootstrap-difference.js';
+import { BASELINE_CONFIG, groupCells, unitValues, type CellData, type CellIdentity } from '../stats/cells.js';
+import { logContrastInterval, logGroup, slowdownOfLogRatio, validUnits, type InsufficientReason } from '../stats/interval.js';
+import type { Better } from '../stats/slowdown.js';
 import { compareManifests, type ManifestDifference } from './manifest-diff.js';
 import { gateFor, type Thresholds } from './thresholds.js';
 
@@ -18,8 +21,9 @@ export interface CompareOptions {
   thresholds: Thresholds;
   /** compare even when manifests differ outside the declared axes (the result says so) */
   allowMismatch: boolean;
-  seed: number;
-  /** bootstrap resamples; 10 000 keeps the tail quantiles of a Bonferroni-adjusted interval stable */
+  /** ignored: the interval is closed-form; accepted so existing command lines and callers keep working */
+  seed?: number;
+  /** ignored, as `seed` */
   iterations?: number;
   /** family-wise confidence level of the gated cells (default 0.95) */
   level?: number;
@@ -27,6 +31,7 @@ export interface CompareOptions {
   allMetrics?: boolean;
 }
 
+/** independent units (boots; rows of an import) per group */
 export interface GroupSizes {
   vanilla: number;
   traced: number;
@@ -39,11 +44,13 @@ export interface CellComparison extends CellIdentity {
   /** percentage points */
   thresholdPp: number;
   n: { baseline: GroupSizes; candidate: GroupSizes };
-  /** slowdown fractions vs vanilla (positive = slower); NaN only with no data */
-  baseline: number;
-  candidate: number;
+  /** slowdown fractions vs vanilla (positive = slower), of the boots' geometric means; null when a value is <= 0 */
+  baseline: number | null;
+  candidate: number | null;
   /** candidate - baseline, fraction, with its interval at `level`; null when insufficient */
-  difference: { point: number; lo: number; hi: number; level: number } | null;
+  difference: { point: number; lo: number; hi: number; level: number; df: number } | null;
+  /** why there is no interval, when there is none */
+  insufficient: InsufficientReason | `fewer than ${number} boots in a group` | null;
   /** events lost by the tracer in either run: a tracer that drops events looks cheaper */
   lostEvents: { baseline: number; candidate: number };
   verdict: Verdict;
@@ -70,40 +77,30 @@ export interface ComparisonResult {
   level: number;
   perCellLevel: number;
   gatedCells: number;
-  iterations: number;
-  seed: number;
+  /** how the intervals were computed, for renderers */
+  method: string;
   cells: CellComparison[];
   unmatched: UnmatchedCell[];
   regressions: number;
   improvements: number;
   /** "regression" when any gated cell regressed: the exit status of `tracebench compare` */
   outcome: 'regression' | 'no-regression';
+  /**
+   * no gated cell could be judged (all insufficient data, or none gated): the
+   * comparison showed nothing either way, and a gate must not pass on it
+   */
+  inconclusive: boolean;
 }
 
-interface Group extends CellIdentity {
-  values: number[];
-  lost: number;
-}
+type Group = CellData;
 
 const key = (...parts: string[]) => parts.join('\u0000');
 
-/** Measured values per (kernel, config, workload, metric): ok, non-warm-up samples only. */
-function groupSamples(samples: Sample[]): Map<string, Group> {
-  const groups = new Map<string, Group>();
-  for (const s of samples) {
-    if (s.status !== 'ok' || s.warmup) continue;
-    for (const m of s.metrics) {
-      const k = key(s.kernel, s.config, s.workload, m.name);
-      let g = groups.get(k);
-      if (!g) {
-        g = { kernel: s.kernel, config: s.config, tracer: s.tracer, workload: s.workload, metric: m.name, unit: m.unit, better: m.better, values: [], lost: 0 };
-        groups.set(k, g);
-      }
-      g.values.push(m.value);
-      g.lost += s.trace?.lost ?? 0;
-    }
-  }
-  return groups;
+/** cells.ts's cells re-keyed for lookup by (kernel, config, workload, metric) */
+function groupSamples(rs: ResultSet): Map<string, Group> {
+  const out = new Map<string, Group>();
+  for (const g of groupCells(rs.samples, rs.manifest.boots).values()) out.set(key(g.kernel, g.config, g.workload, g.metric), g);
+  return out;
 }
 
 function kernelsOf(samples: Sample[]): string[] {
@@ -136,6 +133,44 @@ interface Candidate {
   candKernel: string;
 }
 
+export const COMPARE_METHOD =
+  'Welch t interval of the log ratio of ratios (candidate traced/vanilla over baseline traced/vanilla) over boots, four independent groups, Welch–Satterthwaite df; shown in percentage points of slowdown';
+
+/**
+ * Candidate minus baseline slowdown with its interval. On the log scale the
+ * change of the tracer's cost ratio is a contrast of four independent group
+ * means, D = (ct - cv) - (bt - bv), whose Welch interval is interval.ts's
+ * logContrastInterval (Welch–Satterthwaite df over four groups). It is shown
+ * in percentage points of slowdown at the baseline's ratio r_b:
+ * candidate - baseline = ±r_b (e^D - 1) (+ for lower-better, - for
+ * higher-better), a monotone map, so the interval excludes 0 exactly when D's does.
+ */
+export function slowdownDifference(
+  g: { baseVanilla: number[]; baseTraced: number[]; candVanilla: number[]; candTraced: number[] },
+  better: Better,
+  level: number,
+): { baseline: number | null; candidate: number | null; ci: { point: number; lo: number; hi: number; df: number } | null; insufficient: InsufficientReason | null } {
+  const valid = [g.baseVanilla, g.baseTraced, g.candVanilla, g.candTraced].every((v) => v.length > 0 && validUnits(v));
+  const dB = valid ? logGroup(g.baseTraced).meanLog - logGroup(g.baseVanilla).meanLog : null;
+  const dC = valid ? logGroup(g.candTraced).meanLog - logGroup(g.candVanilla).meanLog : null;
+  const baseline = dB === null ? null : slowdownOfLogRatio(dB, better);
+  const candidate = dC === null ? null : slowdownOfLogRatio(dC, better);
+  const r = logContrastInterval(
+    [
+      { values: g.candTraced, sign: 1 },
+      { values: g.candVanilla, sign: -1 },
+      { values: g.baseTraced, sign: -1 },
+      { values: g.baseVanilla, sign: 1 },
+    ],
+    level,
+  );
+  if (!r.ok || dB === null) return { baseline, candidate, ci: null, insufficient: r.ok ? 'a value <= 0 or not finite' : r.reason };
+  const rB = Math.exp(dB);
+  const pp = (D: number) => (better === 'lower' ? 1 : -1) * rB * Math.expm1(D);
+  const [lo, hi] = [pp(r.lo), pp(r.hi)].sort((x, y) => x - y) as [number, number];
+  return { baseline, candidate, ci: { point: pp(r.d), lo, hi, df: r.df }, insufficient: null };
+}
+
 function verdictOf(d: { point: number; lo: number; hi: number }, thresholdPp: number): Verdict {
   const t = thresholdPp / 100;
   if (d.lo > 0 && d.point > t) return 'regression';
@@ -143,21 +178,13 @@ function verdictOf(d: { point: number; lo: number; hi: number }, thresholdPp: nu
   return 'no-change';
 }
 
-/** A stable per-cell seed so adding a cell does not change the other cells' intervals. */
-function cellSeed(seed: number, k: string): number {
-  let h = seed >>> 0;
-  for (let i = 0; i < k.length; i++) h = Math.imul(h ^ k.charCodeAt(i), 0x01000193) >>> 0;
-  return h;
-}
-
 export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptions): ComparisonResult {
   const m = compareManifests(base.manifest, cand.manifest);
   if (m.mismatches.length > 0 && !opts.allowMismatch) refuse(m.mismatches, base, cand);
 
   const level = opts.level ?? 0.95;
-  const iterations = opts.iterations ?? 10_000;
-  const gb = groupSamples(base.samples);
-  const gc = groupSamples(cand.samples);
+  const gb = groupSamples(base);
+  const gc = groupSamples(cand);
   const candKernel = kernelMatcher(base.samples, cand.samples);
 
   const pairs: Candidate[] = [];
@@ -202,25 +229,23 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
   const gatedCells = selected.filter((s) => s.gate.gated).length;
   const perCellLevel = 1 - (1 - level) / Math.max(1, gatedCells);
 
+  const minUnits = Math.max(2, opts.thresholds.minSamples);
   const cells: CellComparison[] = selected.map(({ p, gate }) => {
     const t = p.base.traced;
-    const kind: CentreKind = centreKind(t.unit);
     const groups = {
-      baseVanilla: p.base.vanilla.values,
-      baseTraced: t.values,
-      candVanilla: p.cand.vanilla.values,
-      candTraced: p.cand.traced.values,
+      baseVanilla: unitValues(p.base.vanilla),
+      baseTraced: unitValues(t),
+      candVanilla: unitValues(p.cand.vanilla),
+      candTraced: unitValues(p.cand.traced),
     };
     const n = {
       baseline: { vanilla: groups.baseVanilla.length, traced: groups.baseTraced.length },
       candidate: { vanilla: groups.candVanilla.length, traced: groups.candTraced.length },
     };
-    const enough = Object.values(groups).every((v) => v.length >= opts.thresholds.minSamples);
-    const ci = bootstrapSlowdownDifference(groups, t.better, kind, {
-      iterations: enough ? iterations : 1,
-      seed: cellSeed(opts.seed, key(t.kernel, t.config, t.workload, t.metric)),
-      level: gate.gated ? perCellLevel : level,
-    });
+    const cellLevel = gate.gated ? perCellLevel : level;
+    const d = slowdownDifference(groups, t.better, cellLevel);
+    const enough = Object.values(groups).every((v) => v.length >= minUnits);
+    const difference = enough && d.ci ? { ...d.ci, level: cellLevel } : null;
     return {
       kernel: t.kernel,
       candidateKernel: p.candKernel,
@@ -233,11 +258,12 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
       gated: gate.gated,
       thresholdPp: gate.thresholdPp,
       n,
-      baseline: ci.baseline,
-      candidate: ci.candidate,
-      difference: enough ? { point: ci.point, lo: ci.lo, hi: ci.hi, level: ci.level } : null,
+      baseline: d.baseline,
+      candidate: d.candidate,
+      difference,
+      insufficient: difference ? null : (d.insufficient ?? `fewer than ${minUnits} boots in a group`),
       lostEvents: { baseline: t.lost, candidate: p.cand.traced.lost },
-      verdict: enough ? verdictOf(ci, gate.thresholdPp) : 'insufficient-data',
+      verdict: difference ? verdictOf(difference, gate.thresholdPp) : 'insufficient-data',
     };
   });
 
@@ -254,12 +280,12 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
     level,
     perCellLevel,
     gatedCells,
-    iterations,
-    seed: opts.seed,
+    method: COMPARE_METHOD,
     cells,
     unmatched,
     regressions,
     improvements: cells.filter((c) => c.gated && c.verdict === 'improvement').length,
     outcome: regressions > 0 ? 'regression' : 'no-regression',
+    inconclusive: regressions === 0 && !cells.some((c) => c.gated && c.verdict !== 'insufficient-data'),
   };
 }

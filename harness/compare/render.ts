@@ -10,12 +10,12 @@ export function pp(x: number, digits = 1): string {
 }
 
 /** slowdown fraction -> "12.3 %" */
-function pct(x: number): string {
-  return Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a';
+function pct(x: number | null): string {
+  return x !== null && Number.isFinite(x) ? `${(x * 100).toFixed(1)} %` : 'n/a';
 }
 
 function interval(c: CellComparison): string {
-  if (!c.difference) return 'n/a';
+  if (!c.difference) return c.insufficient ? `insufficient data (${c.insufficient})` : 'insufficient data';
   return `[${pp(c.difference.lo)}, ${pp(c.difference.hi)}]`;
 }
 
@@ -42,8 +42,8 @@ function nOf(c: CellComparison): string {
 function levelNote(r: ComparisonResult): string {
   const per = (r.perCellLevel * 100).toFixed(2).replace(/\.?0+$/, '');
   return r.gatedCells > 1
-    ? `intervals: ${(r.level * 100).toFixed(0)} % family-wise over ${r.gatedCells} gated cells (Bonferroni: ${per} % each), bootstrap of the difference, ${r.iterations} resamples, seed ${r.seed}`
-    : `intervals: ${(r.level * 100).toFixed(0)} % bootstrap of the difference, ${r.iterations} resamples, seed ${r.seed}`;
+    ? `intervals: ${(r.level * 100).toFixed(0)} % family-wise over ${r.gatedCells} gated cells (Bonferroni: ${per} % each); ${r.method}`
+    : `intervals: ${(r.level * 100).toFixed(0)} %; ${r.method}`;
 }
 
 function headerLines(r: ComparisonResult): string[] {
@@ -70,12 +70,18 @@ function footerLines(r: ComparisonResult): string[] {
     }
   }
   for (const u of r.unmatched) lines.push(`not compared: ${u.kernel} / ${u.config} / ${u.workload}.${u.metric} exists only in the ${u.only}`);
-  lines.push(
-    r.outcome === 'regression'
-      ? `result: ${r.regressions} regression${r.regressions === 1 ? '' : 's'} found`
-      : `result: no regression (${r.improvements} improvement${r.improvements === 1 ? '' : 's'})`,
-  );
+  lines.push(resultLine(r));
   return lines;
+}
+
+/** the one-line outcome: a regression, inconclusive (nothing gated could be judged), or none */
+function resultLine(r: ComparisonResult): string {
+  if (r.outcome === 'regression') return `result: ${r.regressions} regression${r.regressions === 1 ? '' : 's'} found`;
+  if (r.inconclusive) {
+    const gated = r.cells.filter((c) => c.gated).length;
+    return `result: inconclusive — no gated cell could be judged (${gated === 0 ? 'none gated' : `${gated} of ${gated} insufficient data`}); this is not a pass`;
+  }
+  return `result: no regression (${r.improvements} improvement${r.improvements === 1 ? '' : 's'})`;
 }
 
 function pad(rows: string[][]): string[] {
@@ -102,11 +108,13 @@ function mdEscape(s: string): string {
 }
 
 export function renderMarkdown(r: ComparisonResult): string {
-  const icon = r.outcome === 'regression' ? ':red_circle:' : ':green_circle:';
+  const runs = `(${r.candidate.runId} vs ${r.baseline.runId})`;
   const title =
     r.outcome === 'regression'
-      ? `${icon} **tracebench: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}** (${r.candidate.runId} vs ${r.baseline.runId})`
-      : `${icon} **tracebench: no regression** (${r.candidate.runId} vs ${r.baseline.runId})`;
+      ? `:red_circle: **tracebench: ${r.regressions} regression${r.regressions === 1 ? '' : 's'}** ${runs}`
+      : r.inconclusive
+        ? `:white_circle: **tracebench: inconclusive — no gated cell could be judged** ${runs}`
+        : `:green_circle: **tracebench: no regression** ${runs}`;
   const lines = [title, ''];
   if (r.mismatches.length > 0) {
     lines.push('> [!WARNING]', '> Compared with `--allow-mismatch`: the manifests differ outside the declared axes.', '');
