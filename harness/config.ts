@@ -180,6 +180,8 @@ export const machineSchema = z
       .object({
         minVcpuShare: z.number().min(0).max(1).default(0.9),
         maxOtherCores: z.number().min(0).default(0.1),
+        /** steal: CPU the hypervisor below this host gave elsewhere, as a fraction of host CPU time */
+        maxStealFrac: z.number().min(0).max(1).default(0.05),
         retries: z.number().int().min(0).max(5).default(2),
       })
       .strict()

@@ -10,7 +10,7 @@ import { z } from 'zod';
 /** A name schema: the whole string must match `re`; the message shows the value and what was expected. */
 export function namePattern(tracer: string, re: RegExp, expected: string): z.ZodType<string, z.ZodTypeDef, string> {
   return z.string().superRefine((s, ctx) => {
-    if (!re.test(s)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(s)} is not a ${tracer} event name (${expected})` });
+    if (!re.test(s)) ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(s)} is not a valid ${tracer} event name (${expected})` });
   });
 }
 
@@ -36,7 +36,7 @@ const NUMBER = /^-?(0[xX][0-9a-fA-F]+|[0-9]+)\b/;
 export function filterProblem(expr: string, d: FilterDialect): string | undefined {
   const ops = [...d.operators].sort((a, b) => b.length - a.length);
   const where = (i: number) => `${JSON.stringify(expr[i])} at column ${i + 1}`;
-  const grammar = `fields, numbers, "strings" of letters, digits, spaces and . * ? [ ] : / + , = @ % ^ # ~ - _, the operators ${ops.join(' ')}, parentheses and spaces`;
+  const grammar = `fields, numbers, "strings", the operators ${ops.join(' ')}, parentheses and spaces`;
   if (expr.trim() === '') return 'is empty';
   let depth = 0;
   for (let i = 0; i < expr.length; ) {
@@ -58,7 +58,7 @@ export function filterProblem(expr: string, d: FilterDialect): string | undefine
       const body = expr.slice(i + 1, end);
       if (!STRING_BODY.test(body)) {
         const bad = [...body].findIndex((ch) => !STRING_BODY.test(ch));
-        return `${where(i + 1 + bad)} is not allowed in a filter string (${grammar})`;
+        return `${where(i + 1 + bad)} is not allowed in a filter string (letters, digits, spaces and . * ? [ ] : / + , = @ % ^ # ~ - _ only)`;
       }
       i = end + 1;
       continue;
@@ -79,7 +79,7 @@ export function filterProblem(expr: string, d: FilterDialect): string | undefine
       i += op.length;
       continue;
     }
-    return `${where(i)} is outside the filter grammar (${grammar})`;
+    return `${where(i)} is outside the filter grammar: ${grammar}`;
   }
   if (depth > 0) return 'a parenthesis is not closed';
   return undefined;
