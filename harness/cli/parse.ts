@@ -24,7 +24,8 @@ export const parseCommand: CommandModule<object, Args> = {
     const wl = (workloads as Record<string, Workload>)[a.workload];
     let metrics;
     try {
-      metrics = wl.parse(readFileSync(a.file, 'utf8'));
+      // warnings (e.g. a malformed op table left out) do not stop the figure: show them
+      metrics = wl.parse(readFileSync(a.file, 'utf8'), (w) => process.stderr.write(`warning: ${a.file}: ${w}\n`));
     } catch (e) {
       if (e instanceof TracebenchError) throw new TracebenchError({ message: `${a.file}: ${e.message}`, exitCode: ExitCode.guest, cause: e });
       throw e;
