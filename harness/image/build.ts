@@ -8,6 +8,7 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { PROJECT_ROOT } from '../paths.js';
+import { shellQuote } from '../shell-quote.js';
 import { defaultRecipe, INPUTS_DIR, type ImageRecipe, type StepInput } from './recipe.js';
 
 const GUEST_INIT = join(PROJECT_ROOT, 'harness/image/guest-init.sh');
@@ -136,11 +137,6 @@ function parseInfo(text: string): Record<string, string> {
   return out;
 }
 
-/** POSIX single quotes: the only quoting in which nothing expands. */
-function shQuote(v: string): string {
-  return `'${v.replace(/'/g, `'\\''`)}'`;
-}
-
 function envName(k: string): string {
   if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TracebenchError({ message: `image step env: "${k}" is not a shell variable name`, exitCode: ExitCode.failure });
   return k;
@@ -148,8 +144,8 @@ function envName(k: string): string {
 
 /** Copy one step input (a tree without its VCS metadata, or a file as is) to INPUTS_DIR/<as> in the image. */
 function copyInput(input: StepInput): string {
-  const src = shQuote(input.path);
-  const dst = `"$R"${shQuote(`${INPUTS_DIR}/${input.as}`)}`;
+  const src = shellQuote(input.path);
+  const dst = `"$R"${shellQuote(`${INPUTS_DIR}/${input.as}`)}`;
   return (
     `if [ -d ${src} ]; then rm -rf ${dst} && mkdir -p ${dst} && tar -C ${src} ${[...VCS_DIRS].map((d) => `--exclude=./${d}`).join(' ')} -cf - . | tar -C ${dst} -xf -; ` +
     `else mkdir -p "$(dirname ${dst})" && cp ${src} ${dst}; fi`
@@ -162,27 +158,38 @@ export function customizeScript(recipe: ImageRecipe): string {
     'set -eu',
     'R="$1"',
     // a user-supplied kernel names its release; a Debian kernel package made the one directory there
-    recipe.kernelRelease ? `KVER=${shQuote(recipe.kernelRelease)}` : 'KVER=$(ls "$R/lib/modules" | head -n 1)',
-    `install -m 0755 ${JSON.stringify(GUEST_INIT)} "$R/sbin/tb-init"`,
-    ...recipe.mountPoints.map((m) => `mkdir -p "$R${m}"`),
+    recipe.kernelRelease ? `KVER=${shellQuote(recipe.kernelRelease)}` : 'KVER=$(ls "$R/lib/modules" | head -n 1)',
+    // host paths (the checkout may live anywhere) are single-quoted: in double quotes $( ) and ` still run
+    `install -m 0755 ${shellQuote(GUEST_INIT)} "$R/sbin/tb-init"`,
+    ...recipe.mountPoints.map((m) => `mkdir -p "$R"${shellQuote(m)}`),
     'mkdir -p "$R/usr/share/tracebench"',
   ];
   for (const step of recipe.steps) {
     const src = join(PROJECT_ROOT, step.dir);
     const dst = `/usr/src/tracebench/${step.dir}`;
-    const env = Object.entries(step.env ?? {}).map(([k, v]) => `${envName(k)}=${shQuote(v)} `).join('');
+    const env = Object.entries(step.env ?? {}).map(([k, v]) => `${envName(k)}=${shellQuote(v)} `).join('');
+    const say = (what: string) => `echo ${shellQuote(`tracebench-step: ${what} ${step.name}`)}`;
     lines.push(
-      `echo "tracebench-step: start ${step.name}"`,
-      `mkdir -p "$R${dst}"`,
-      `cp -a ${JSON.stringify(src)}/. "$R${dst}/"`,
+      say('start'),
+      `mkdir -p "$R"${shellQuote(dst)}`,
+      `cp -a ${shellQuote(`${src}/.`)} "$R"${shellQuote(`${dst}/`)}`,
       ...(step.inputs ?? []).map((i) => copyInput(i)),
-      `chroot "$R" env KVER="$KVER" TB_SRC=${dst} TB_INFO=/usr/share/tracebench/${step.name}.info ${env}sh -c 'cd "$TB_SRC" && sh ./${step.script}' ` +
-        `|| { echo "tracebench-step: failed ${step.name}"; exit 1; }`,
-      `echo "tracebench-step: done ${step.name}"`,
+      `chroot "$R" env KVER="$KVER" TB_SRC=${shellQuote(dst)} TB_INFO=${shellQuote(`/usr/share/tracebench/${step.name}.info`)} ${env}sh -c ${shellQuote(`cd "$TB_SRC" && sh ${shellQuote(`./${step.script}`)}`)} ` +
+        `|| { ${say('failed')}; exit 1; }`,
+      say('done'),
     );
   }
   lines.push(`chroot "$R" dpkg-query -W -f '\${Package}=\${Version}\\n' > "$R/usr/share/tracebench/packages.txt"`);
   return lines.join('\n') + '\n';
+}
+
+/**
+ * mmdebstrap's --customize-hook option running `hook` (a host path under the
+ * cache directory, which may hold any character): mmdebstrap runs the hook's
+ * text with `sh -c`, the image root as $1.
+ */
+export function customizeHook(hook: string): string {
+  return `--customize-hook=sh ${shellQuote(hook)} "$1"`;
 }
 
 export interface BuildOptions {
@@ -252,7 +259,7 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
     `--variant=${recipe.variant}`,
     `--include=${recipe.packages.join(',')}`,
     '--components=main',
-    `--customize-hook=sh ${hook} "$1"`,
+    customizeHook(hook),
     recipe.suite,
     rootfs,
     `deb ${opts.mirror} ${recipe.suite} main`,
