@@ -16,7 +16,7 @@
 //     (voluntary), so they map to the same metric names as (a).
 //     Older scripts (before 0.40, see docs/output-generations.md) print no "(std deviation)"
 //     and name the loads "Single Threaded", "Half Load", "Optimum Load", "Maximum Load"
-//     (0.20) or "Half Load -j 8", "Optimal -j 64 Load", "Maximal -j Load" (0.3x). Pasted
+//     (0.20) or "Half Load -j 8", "Optimal -j 64 Load", "Maximal -j Load" (later pre-0.40 scripts). Pasted
 //     results also come indented, without the blank line between blocks, with a decimal
 //     comma (awk under a locale such as pl_PL) or with only some of the six lines kept:
 //     a block needs its Elapsed Time, other missing lines are reported through `warn`.
