@@ -109,8 +109,10 @@ export function iterationSample(
   if (st.rc !== 0) {
     return { ...base, error: `workload exited ${st.rc}: ${tail(readIf(join(dir, `${it.workload}-run.err`)) || stdout)}` };
   }
+  const warnings: string[] = [];
   try {
-    base.metrics = wl.parse(stdout);
+    base.metrics = wl.parse(stdout, (w) => warnings.push(w));
+    if (warnings.length) base.warnings = warnings;
   } catch (e) {
     return { ...base, error: `${reason(e)} (raw output: ${join(base.raw!, `${it.workload}-run.out`)})` };
   }
@@ -149,7 +151,7 @@ class InterferenceWatch {
     private readonly shareDir: string,
     private readonly iterations: JobFiles['iterations'],
     private readonly vcpus: number,
-    private readonly thresholds: { minVcpuShare: number; maxOtherCores: number },
+    private readonly thresholds: { minVcpuShare: number; maxOtherCores: number; maxStealFrac: number },
   ) {}
 
   static key = (workload: string, iteration: number, attempt: number) => `${workload}/${iteration}/${attempt}`;

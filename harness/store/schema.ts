@@ -82,6 +82,8 @@ export const sampleSchema = z.object({
   startedAt: z.string().optional(),
   /** directory of this iteration's raw output, relative to the run directory */
   raw: z.string().optional(),
+  /** what the parser read but could not use (e.g. a malformed op table beside a good figure) */
+  warnings: z.array(z.string()).optional(),
   /** host interference over this iteration (absent for imported numbers) */
   host: hostInterferenceSchema.optional(),
 });

@@ -20,7 +20,18 @@ export interface E2EOptions {
   workloads: E2EWorkload[];
   rounds?: number;
   bootTimeoutS?: number;
+  /**
+   * host-interference thresholds. These tests check function, not noise, and share a
+   * busy machine with other tests: by default no try is judged noisy or repeated.
+   * interference.e2e.test.ts passes the product's defaults.
+   */
+  quiet?: { minVcpuShare?: number; maxOtherCores?: number; maxStealFrac?: number; retries?: number };
+  order?: 'random' | 'fixed';
+  /** told the result directory before the first boot (for tests that act on the host mid-run) */
+  onResultsDir?: (dir: string) => void;
 }
+
+const FUNCTIONAL_ONLY = { minVcpuShare: 0, maxOtherCores: 1024, maxStealFrac: 1, retries: 0 };
 
 export interface E2EResult extends ResultSet {
   bench: BenchResult;
@@ -39,9 +50,11 @@ export async function runE2E(o: E2EOptions): Promise<E2EResult> {
       warmup: 0,
       iterations: 1,
       workloads: o.workloads.map((w) => ({ name: w.name, params: w.params ?? {}, ...(w.iterations ? { iterations: w.iterations } : {}), ...(w.warmup !== undefined ? { warmup: w.warmup } : {}) })),
-      machine: { bootTimeoutS: o.bootTimeoutS ?? 600 },
+      order: o.order ?? 'fixed',
+      machine: { bootTimeoutS: o.bootTimeoutS ?? 600, quiet: o.quiet ?? FUNCTIONAL_ONLY },
     }),
   );
+  o.onResultsDir?.(join(dir, 'results'));
   const result = await bench({ suite: suiteFile, out: join(dir, 'results'), reports: join(dir, 'reports'), quiet: !process.env.TRACEBENCH_E2E_VERBOSE });
   return { ...readResultSet(result.outDir), bench: result };
 }
