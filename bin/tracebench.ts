@@ -32,5 +32,5 @@ main().catch((e: unknown) => {
     process.exit(e.exitCode);
   }
   process.stderr.write(`internal error (a tracebench bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
-  process.exit(ExitCode.failure);
+  process.exit(ExitCode.internal);
 });

@@ -138,7 +138,7 @@ function parseInfo(text: string): Record<string, string> {
 }
 
 function envName(k: string): string {
-  if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TracebenchError({ message: `image step env: "${k}" is not a shell variable name`, exitCode: ExitCode.failure });
+  if (!/^[A-Z_][A-Z0-9_]*$/.test(k)) throw new TracebenchError({ message: `image step env: "${k}" is not a shell variable name`, exitCode: ExitCode.internal });
   return k;
 }
 
