@@ -27,49 +27,8 @@ function subtitle(summary: RunSummary): string[] {
 export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {
   const traced = summary.configs.filter((c) => c !== summary.baseline);
   const specs: ChartSpec[] = [];
-  const slow = summary.cells
-    .filter((c) => c.primary && c.vsBaseline)
-    .map((c) => ({
-      workload: summary.kernels.length > 1 ? `${c.workload} (${c.kernel})` : c.workload,
-      config: c.config,
-      slowdownPct: c.vsBaseline!.slowdown.point * 100,
-      loPct: c.vsBaseline!.slowdown.lo === null ? null : c.vsBaseline!.slowdown.lo * 100,
-      hiPct: c.vsBaseline!.slowdown.hi === null ? null : c.vsBaseline!.slowdown.hi * 100,
-      n: c.n,
-    }));
-  if (slow.length > 0) {
-    specs.push({
-      name: 'slowdown',
-      title: 'Slowdown vs vanilla (95 % bootstrap CI)',
-      spec: {
-        ...BASE,
-        title: { text: 'Slowdown vs vanilla, % (bars: 95 % bootstrap CI)', subtitle: subtitle(summary) },
-        data: { values: slow },
-        width: { step: 28 },
-        height: 260,
-        encoding: {
-          x: { field: 'workload', type: 'nominal', title: null, axis: { labelAngle: 0 } },
-          xOffset: { field: 'config', type: 'nominal', sort: traced },
-          color: { field: 'config', type: 'nominal', sort: traced, title: 'config' },
-        },
-        layer: [
-          {
-            mark: 'bar',
-            encoding: {
-              y: { field: 'slowdownPct', type: 'quantitative', title: 'slowdown %' },
-              tooltip: [{ field: 'config' }, { field: 'slowdownPct', format: '.1f' }, { field: 'n' }],
-            },
-          },
-          {
-            transform: [{ filter: 'datum.loPct !== null' }],
-            mark: { type: 'rule', strokeWidth: 1.5 },
-            // black, not the config colour: the interval must show over its own bar
-            encoding: { y: { field: 'loPct', type: 'quantitative' }, y2: { field: 'hiPct' }, color: { value: 'black' } },
-          },
-        ],
-      } as TopLevelSpec,
-    });
-  }
+  const forest = forestChart(summary);
+  if (forest) specs.push(forest);
   const vol = summary.cells
     .filter((c) => c.primary && c.trace && c.trace.traceMBps !== null)
     .map((c) => ({ workload: c.workload, config: c.config, traceMBps: c.trace!.traceMBps, lost: c.trace!.lost }));
@@ -141,4 +100,154 @@ export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {
     });
   }
   return specs;
+}
+
+// ---- forest plot ------------------------------------------------------------
+
+/** how a row of the forest plot is drawn */
+export type ForestStatus = 'interval' | 'aa-control' | 'implausible' | 'insufficient';
+
+export interface ForestRow {
+  kind: 'row';
+  /** facet: one panel per (kernel,) workload */
+  panel: string;
+  /** y label: the configuration, "(A/A control)" marked */
+  label: string;
+  order: number;
+  status: ForestStatus;
+  pointPct: number | null;
+  loPct: number | null;
+  hiPct: number | null;
+  /** words printed beside the row: "insufficient data", "implausible speed-up" */
+  note: string;
+}
+
+/** one per panel: the zero line and the band -MDS..+MDS the run cannot resolve */
+export interface ForestPanel {
+  kind: 'panel';
+  panel: string;
+  mdsPct: number | null;
+  negMdsPct: number | null;
+}
+
+const pct = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? null : v * 100);
+
+/**
+ * Every primary slowdown with its interval, A/A controls included, one panel
+ * per workload whose header and grey band give its minimum detectable slowdown.
+ * Rows without an honest interval keep their place and say why in words.
+ */
+export function forestData(summary: RunSummary): (ForestRow | ForestPanel)[] {
+  const out: (ForestRow | ForestPanel)[] = [];
+  const multiKernel = summary.kernels.length > 1;
+  for (const kernel of summary.kernels) {
+    for (const workload of summary.workloads) {
+      const cells = summary.cells.filter((c) => c.kernel === kernel && c.workload === workload && c.primary && c.config !== summary.baseline && !c.noBaseline);
+      if (cells.length === 0) continue;
+      const mds = summary.mds.find((m) => m.kernel === kernel && m.workload === workload)?.value ?? null;
+      const unit = cells[0]!.unit;
+      const panel = `${workload}${multiKernel ? ` (${kernel})` : ''}, ${unit} — minimum detectable slowdown ${mds === null ? 'unknown' : `±${(mds * 100).toFixed(1)} %`}`;
+      out.push({ kind: 'panel', panel, mdsPct: pct(mds), negMdsPct: mds === null ? null : -mds * 100 });
+      // A/A controls last, under the tracers they calibrate
+      const ordered = [...cells].sort((a, b) => Number(a.aaControl) - Number(b.aaControl) || summary.configs.indexOf(a.config) - summary.configs.indexOf(b.config));
+      ordered.forEach((c, i) => {
+        const s = c.vsBaseline?.slowdown;
+        const aa = c.aaControl;
+        const insufficient = c.verdict === 'insufficient-data' || !s || s.lo === null || s.hi === null;
+        const status: ForestStatus = insufficient ? 'insufficient' : c.verdict === 'implausible-speedup' ? 'implausible' : aa ? 'aa-control' : 'interval';
+        out.push({
+          kind: 'row', panel, label: aa ? `${c.config} (A/A control)` : c.config, order: i, status,
+          pointPct: pct(s?.point), loPct: insufficient ? null : pct(s!.lo), hiPct: insufficient ? null : pct(s!.hi),
+          note: status === 'insufficient' ? 'insufficient data' : status === 'implausible' ? 'implausible speed-up' : '',
+        });
+      });
+    }
+  }
+  return out;
+}
+
+const FOREST_COLOURS: Record<ForestStatus, string> = {
+  interval: '#1f5fa8',
+  'aa-control': '#6b6b6b',
+  implausible: '#c62828',
+  insufficient: '#9e9e9e',
+};
+const FOREST_LEGEND: Record<ForestStatus, string> = {
+  interval: 'tracer: slowdown, 95 % interval',
+  'aa-control': 'A/A control (vanilla vs vanilla)',
+  implausible: 'implausible speed-up',
+  insufficient: 'insufficient data',
+};
+
+const ROW_STEP = 22;
+
+/** one workload's panel: band and zero line from its own data, rows beneath */
+function forestPanel(panel: ForestPanel, rows: ForestRow[], colour: Record<string, unknown>, last: boolean): Record<string, unknown> {
+  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null, scale: { paddingInner: 0.2, paddingOuter: 0.2 }, axis: { labelLimit: 240 } };
+  const x = { type: 'quantitative', title: last ? 'slowdown % (positive: slower under the tracer)' : null };
+  return {
+    title: { text: panel.panel, anchor: 'start', fontSize: 12 },
+    width: 760,
+    height: rows.length * ROW_STEP,
+    layer: [
+      // the band a run cannot resolve: -MDS..+MDS around zero
+      ...(panel.mdsPct === null ? [] : [{
+        data: { values: [panel] },
+        mark: { type: 'rect', color: '#d9d9d9', opacity: 0.7 },
+        encoding: { x: { field: 'negMdsPct', ...x }, x2: { field: 'mdsPct' } },
+      }]),
+      {
+        data: { values: [{ zero: 0 }] },
+        mark: { type: 'rule', color: 'black', strokeWidth: 1 },
+        encoding: { x: { field: 'zero', ...x } },
+      },
+      {
+        data: { values: rows.filter((r) => r.loPct !== null) },
+        mark: { type: 'rule', strokeWidth: 2 },
+        encoding: { y, x: { field: 'loPct', ...x }, x2: { field: 'hiPct' }, color: colour },
+      },
+      {
+        data: { values: rows.filter((r) => r.pointPct !== null) },
+        mark: { type: 'point', filled: true, size: 70, opacity: 1 },
+        encoding: {
+          y, x: { field: 'pointPct', ...x },
+          shape: { condition: { test: "datum.status === 'aa-control'", value: 'diamond' }, value: 'circle' },
+          color: colour,
+          tooltip: [{ field: 'label' }, { field: 'pointPct', format: '.1f' }, { field: 'loPct', format: '.1f' }, { field: 'hiPct', format: '.1f' }],
+        },
+      },
+      {
+        data: { values: rows.filter((r) => r.note !== '').map((r) => ({ ...r, at: r.hiPct ?? r.pointPct ?? 0 })) },
+        mark: { type: 'text', align: 'left', dx: 8, fontSize: 11, fontStyle: 'italic' },
+        encoding: { y, x: { field: 'at', ...x }, text: { field: 'note' }, color: colour },
+      },
+    ],
+  };
+}
+
+export function forestChart(summary: RunSummary): ChartSpec | null {
+  const data = forestData(summary);
+  const panels = data.filter((d): d is ForestPanel => d.kind === 'panel');
+  if (panels.length === 0) return null;
+  const statuses = Object.keys(FOREST_COLOURS) as ForestStatus[];
+  const colour = {
+    field: 'legend', type: 'nominal', title: null,
+    scale: { domain: statuses.map((s) => FOREST_LEGEND[s]), range: statuses.map((s) => FOREST_COLOURS[s]) },
+    legend: { orient: 'bottom', direction: 'horizontal', labelLimit: 400, columns: 2 },
+  };
+  const rowsOf = (p: ForestPanel) =>
+    data.filter((d): d is ForestRow => d.kind === 'row' && d.panel === p.panel).map((r) => ({ ...r, legend: FOREST_LEGEND[r.status] }));
+  return {
+    name: 'forest',
+    title: 'Slowdown vs vanilla with 95 % intervals; grey band: ± minimum detectable slowdown',
+    spec: {
+      ...BASE,
+      title: { text: 'Slowdown vs vanilla, % (lines: 95 % interval; grey band: ± minimum detectable slowdown)', subtitle: subtitle(summary), anchor: 'start' },
+      // one shared x axis: every slowdown on the same scale, zero in the same place
+      resolve: { scale: { x: 'shared', color: 'shared' } },
+      spacing: 18,
+      vconcat: panels.map((p, i) => forestPanel(p, rowsOf(p) as ForestRow[], colour, i === panels.length - 1)),
+      // the panels are built as plain objects (their layers carry their own data); vega-lite validates on compile
+    } as unknown as TopLevelSpec,
+  };
 }

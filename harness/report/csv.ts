@@ -3,12 +3,13 @@
 import { stringify } from 'csv-stringify/sync';
 import type { RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
+import { completeness } from './completeness.js';
 import type { OutputFile } from './types.js';
 
 export function render(summary: RunSummary, rs: ResultSet): OutputFile[] {
   return [
     { path: 'samples.csv', content: samplesCsv(rs) },
-    { path: 'summary.csv', content: summaryCsv(summary) },
+    { path: 'summary.csv', content: summaryCsv(summary, rs) },
   ];
 }
 
@@ -36,21 +37,30 @@ const COLUMNS_SAMPLES = [
 ];
 
 const COLUMNS_SUMMARY = [
-  'kernel', 'config', 'tracer', 'workload', 'metric', 'unit', 'better', 'primary', 'n', 'failed', 'warmup_excluded', 'centre',
-  'centre_kind', 'median', 'stddev', 'cv', 'min', 'max', 'slowdown', 'ci_lo', 'ci_hi', 'ci_level', 'mann_whitney_u',
+  'run_status', 'kernel', 'config', 'tracer', 'aa_control', 'workload', 'metric', 'unit', 'better', 'primary', 'n', 'boots', 'failed',
+  'noisy', 'retried_excluded', 'warmup_excluded', 'centre', 'centre_kind', 'median', 'stddev', 'cv', 'min', 'max', 'slowdown', 'ci_lo',
+  'ci_hi', 'ci_level', 'verdict', 'insufficient', 'mann_whitney_u',
   'mann_whitney_p', 'mann_whitney_method', 'welch_t', 'welch_df', 'welch_p', 'significant', 'trace_events', 'trace_bytes',
   'trace_mbps', 'bytes_per_event', 'trace_lost', 'trace_overwritten', 'trace_method', 'flags',
 ];
 
-export function summaryCsv(summary: RunSummary): string {
+/**
+ * `run_status` repeats the run's completeness on every row ("complete", or
+ * "incomplete: 6 of 12 planned boots ..."), as run_id does in samples.csv, so a
+ * cell read on its own still says its run was cut short.
+ */
+export function summaryCsv(summary: RunSummary, rs: ResultSet): string {
   const blank = (v: number | null | undefined) => (v === null || v === undefined || !Number.isFinite(v) ? '' : v);
+  const status = completeness(rs.manifest).label ?? 'complete';
   const rows = summary.cells.map((c) => ({
-    kernel: c.kernel, config: c.config, tracer: c.tracer, workload: c.workload, metric: c.metric, unit: c.unit,
-    better: c.better, primary: c.primary, n: c.n, failed: c.failed, warmup_excluded: c.warmupExcluded, centre: c.mean,
-    centre_kind: c.kind === 'rate' ? 'harmonic mean' : 'arithmetic mean', median: c.median, stddev: blank(c.stddev),
-    cv: blank(c.cv), min: c.min, max: c.max,
+    run_status: status, kernel: c.kernel, config: c.config, tracer: c.tracer, aa_control: c.aaControl, workload: c.workload,
+    metric: c.metric, unit: c.unit, better: c.better, primary: c.primary, n: c.n, boots: c.units.length, failed: c.failed,
+    noisy: c.noisy, retried_excluded: c.retriedExcluded, warmup_excluded: c.warmupExcluded, centre: blank(c.mean),
+    centre_kind: c.kind === 'rate' ? 'harmonic mean' : 'arithmetic mean', median: blank(c.median), stddev: blank(c.stddev),
+    cv: blank(c.cv), min: blank(c.min), max: blank(c.max),
     slowdown: blank(c.vsBaseline?.slowdown.point), ci_lo: blank(c.vsBaseline?.slowdown.lo), ci_hi: blank(c.vsBaseline?.slowdown.hi),
     ci_level: c.vsBaseline ? c.vsBaseline.slowdown.level : '',
+    verdict: c.verdict ?? '', insufficient: c.insufficient ?? '',
     mann_whitney_u: blank(c.vsBaseline?.mannWhitney?.u), mann_whitney_p: blank(c.vsBaseline?.mannWhitney?.p),
     mann_whitney_method: c.vsBaseline?.mannWhitney?.method ?? '',
     welch_t: blank(c.vsBaseline?.welch?.t), welch_df: blank(c.vsBaseline?.welch?.df), welch_p: blank(c.vsBaseline?.welch?.p),

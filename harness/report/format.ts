@@ -1,4 +1,4 @@
-// Number formatting shared by the text, CSV-free and HTML renderers, so a
+// Number formatting shared by the text and HTML renderers, so a
 // value reads the same in the terminal and in the page.
 import type { CellSummary, Comparison, Flag, RunSummary } from '../stats/summary.js';
 
@@ -17,22 +17,32 @@ export function fmtNum(v: number | null | undefined, digits = 4): string {
 /** fraction -> "12.3 %" */
 export function fmtPct(f: number | null | undefined): string {
   if (f === null || f === undefined || !Number.isFinite(f)) return '–';
-  return `${(f * 100).toFixed(1)} %`;
+  const t = (f * 100).toFixed(1);
+  return `${t === '-0.0' ? '0.0' : t} %`; // a tiny negative is not a speed-up worth a sign
+}
+
+/** "[12.3, 23.3]" in percent; never NaN: a missing end is "insufficient data" */
+export function fmtInterval(lo: number | null | undefined, hi: number | null | undefined): string {
+  if (lo === null || lo === undefined || hi === null || hi === undefined || !Number.isFinite(lo) || !Number.isFinite(hi)) return 'insufficient data';
+  const t = (v: number) => (v * 100).toFixed(1).replace(/^-0\.0$/, '0.0');
+  return `[${t(lo)}, ${t(hi)}]`;
 }
 
 export function fmtCI(c: Comparison): string {
-  const { lo, hi } = c.slowdown;
-  if (lo === null || hi === null) return 'CI n/a (n<2)';
-  return `[${(lo * 100).toFixed(1)}, ${(hi * 100).toFixed(1)}]`;
+  const { lo, hi, insufficient } = c.slowdown;
+  if (lo === null || hi === null) return `insufficient data${insufficient ? ` (${insufficient})` : ''}`;
+  return fmtInterval(lo, hi);
 }
 
-/** "*" p<0.05, "**" p<0.01, "ns" not significant, "" no test (n = 1 vs 1) */
+/**
+ * "ns" when the 95 % interval contains 0, "*" when it excludes 0 (p < 0.05),
+ * "**" when Welch's p on the same log-scale comparison is also < 0.01;
+ * "" when there is no interval (insufficient data).
+ */
 export function significanceMark(c: Comparison): string {
-  const p = c.mannWhitney?.p;
-  if (p === undefined) return '';
-  if (p < 0.01) return '**';
-  if (p < 0.05) return '*';
-  return 'ns';
+  if (c.significant === null) return '';
+  if (!c.significant) return 'ns';
+  return (c.welch?.p ?? 1) < 0.01 ? '**' : '*';
 }
 
 export function fmtP(p: number | null | undefined): string {
@@ -43,8 +53,11 @@ export function fmtP(p: number | null | undefined): string {
 
 /** "1193 MB/s ± 12 (n=6)"; spread is the sample standard deviation */
 export function fmtCentre(c: CellSummary): string {
+  const counts = `n=${c.n}${c.failed > 0 ? `, ${c.failed} failed` : ''}${c.noisy > 0 ? `, ${c.noisy} noisy` : ''}`;
+  // a rate <= 0 has no centre: say so rather than print NaN
+  if (!Number.isFinite(c.mean)) return `insufficient data (${counts})`;
   const spread = c.stddev === null ? '' : ` ± ${fmtNum(c.stddev, 2)}`;
-  return `${fmtNum(c.mean)}${spread} ${c.unit} (n=${c.n}${c.failed > 0 ? `, ${c.failed} failed` : ''})`;
+  return `${fmtNum(c.mean)}${spread} ${c.unit} (${counts})`;
 }
 
 export function fmtFlag(cell: CellSummary, f: Flag): string {
