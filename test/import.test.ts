@@ -51,7 +51,7 @@ describe('importCsv', () => {
     assert.equal(pct('tbench', 'lttng-0.108').toFixed(0), '32');
     assert.equal(pct('kernbench', 'lttng-0.108').toFixed(1), '4.1');
     const { text } = await buildReport(rs, { formats: ['text'] });
-    for (const p of ['12.3 %', '51.9 %', '38.5 %', '35.6 %', '4.1 %', 'CI n/a (n<2)', '1361', '48.24']) assert.ok(text.includes(p), `${p} in\n${text}`);
+    for (const p of ['12.3 %', '51.9 %', '38.5 %', '35.6 %', '4.1 %', 'insufficient data (fewer than 2 units on a side)', '1361', '48.24']) assert.ok(text.includes(p), `${p} in\n${text}`);
     assert.ok(!text.includes('EMULATED'));
   });
 
@@ -104,7 +104,7 @@ describe('tracebench import / report (the real binary)', () => {
       assert.equal(again.stderr, `error: ${run} already holds a result set\nhint: choose another --out, or pass --force to replace it`);
       const rep = await cli(['report', run, '--out', join(tmp, 'report'), '--format', 'text', 'csv']);
       assert.equal(rep.exitCode, 0, rep.stderr);
-      assert.match(rep.stdout, /^slowdown +\| +\| 12\.3 %$/m);
+      assert.match(rep.stdout, /^slowdown +\| +\| 12\.3 % \(insufficient data\)$/m);
       assert.ok(rep.stdout.includes(join(tmp, 'report', 'summary.csv')));
       assert.ok(existsSync(join(tmp, 'report', 'report.txt')));
     } finally {

@@ -1,11 +1,12 @@
 // The terminal table, in the seed thread's shape:
 //   Test / config    |  Vanilla kernel  |  LTTng 0.106  |  slowdown
 // one block per workload, one column per configuration, with the slowdown,
-// its 95 % interval and significance, and the trace volume under it.
-import type { RunSummary } from '../stats/summary.js';
+// its 95 % interval and verdict, the A/A control and the run's minimum
+// detectable slowdown, and the trace volume under it.
+import type { CellSummary, RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import {
-  EMULATION_NOTICE, fmtCentre, fmtCI, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, significanceMark, workloadLabel,
+  EMULATION_NOTICE, fmtCentre, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, workloadLabel,
 } from './format.js';
 import type { OutputFile } from './types.js';
 
@@ -25,7 +26,12 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
   const lines = [
     `tracebench run ${summary.runId} (${m.source === 'import' ? 'imported' : 'measured'}) — kernel ${kernelLine(rs)} — accelerator ${summary.accelerator}`,
   ];
+  if (!summary.trust.ok) {
+    lines.push('UNTRUSTED RUN: its own A/A control says the boots differ by more than chance; no slowdown below is a measurement of a tracer');
+    for (const r of summary.trust.reasons) lines.push(`  ${r}`);
+  }
   if (summary.emulated) lines.push(EMULATION_NOTICE);
+  if (summary.noisySamples > 0) lines.push(`noisy iterations: ${summary.noisySamples} (the host interfered; shown per cell, never used as values)`);
   if (summary.failedSamples.length > 0) lines.push(`failed samples: ${summary.failedSamples.length} (counted and listed, never used as values)`);
   const bad = m.boots.filter((b) => b.status !== 'finished');
   if (m.boots.length > 0) {
@@ -37,10 +43,43 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
   return lines;
 }
 
+type Cell = CellSummary;
+
+/** "12.3 % *" / "implausible (-41.6 %)" / "4.1 % (insufficient data)": never NaN, never a verdict without an interval */
+export function slowdownWord(c: Cell): string {
+  const point = c.vsBaseline?.slowdown.point;
+  switch (c.verdict) {
+    case null:
+      return c.noBaseline ? 'no baseline' : '';
+    case 'insufficient-data':
+      return point === undefined ? 'insufficient data' : `${fmtPct(point)} (insufficient data)`;
+    case 'implausible-speedup':
+      return `implausible (${fmtPct(point)})`;
+    default:
+      return `${fmtPct(point)} ${c.vsBaseline?.significant ? '*' : 'ns'}`;
+  }
+}
+
+export function intervalWord(c: Cell): string {
+  if (c.verdict === null) return '';
+  if (c.verdict === 'implausible-speedup') return '(not a result)';
+  const s = c.vsBaseline?.slowdown;
+  if (!s || s.lo === null || s.hi === null) return `insufficient data${c.insufficient ? ` (${c.insufficient})` : ''}`;
+  return `[${(s.lo * 100).toFixed(1)}, ${(s.hi * 100).toFixed(1)}]`;
+}
+
+const VERDICT_WORDS: Record<NonNullable<Cell['verdict']>, string> = {
+  slower: 'slower',
+  'no-difference': 'no difference',
+  faster: 'faster',
+  'implausible-speedup': 'IMPLAUSIBLE speed-up: suspect interference or a broken config',
+  'insufficient-data': 'insufficient data',
+};
+
 export function renderText(summary: RunSummary, rs: ResultSet): string {
   const out = headerLines(summary, rs);
   out.push(
-    `slowdown: positive = slower under the tracer; [95 % bootstrap CI]; ** p<0.01, * p<0.05, ns not significant (Mann-Whitney U); centre = harmonic mean for rates, mean for times; ± = standard deviation`,
+    `slowdown: positive = slower under the tracer; [${summary.thresholds.ciLevel * 100} % interval]: ${summary.method}; * the interval excludes 0, ns it does not; centre = harmonic mean for rates, mean for times; ± = standard deviation of iterations`,
   );
   for (const kernel of summary.kernels) {
     for (const workload of summary.workloads) {
@@ -51,33 +90,54 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
       out.push(
         `${workloadLabel(rs, workload)} — ${first.metric} (${first.unit}, ${first.better} is better)${summary.kernels.length > 1 ? ` — kernel ${kernel}` : ''}`,
       );
-      const head = ['Test / config', ...cells.map((c) => (c.config === summary.baseline ? 'Vanilla' : c.config))];
-      const row = (label: string, f: (c: (typeof cells)[number]) => string) => [label, ...cells.map(f)];
-      const traced = (f: (c: (typeof cells)[number]) => string) => (c: (typeof cells)[number]) => (c.config === summary.baseline ? '' : f(c));
+      const head = ['Test / config', ...cells.map((c) => (c.config === summary.baseline ? 'Vanilla' : c.aaControl ? `${c.config} (A/A)` : c.config))];
+      const row = (label: string, f: (c: Cell) => string) => [label, ...cells.map(f)];
+      const traced = (f: (c: Cell) => string) => (c: Cell) => (c.config === summary.baseline ? '' : f(c));
       const rows = [
         head,
         row(workload, fmtCentre),
-        row('slowdown', traced((c) => (c.vsBaseline ? `${fmtPct(c.vsBaseline.slowdown.point)} ${significanceMark(c.vsBaseline)}`.trim() : 'no baseline'))),
-        row('95 % CI', traced((c) => (c.vsBaseline ? fmtCI(c.vsBaseline) : ''))),
-        row('p (MW / Welch)', traced((c) => (c.vsBaseline ? `${fmtP(c.vsBaseline.mannWhitney?.p)} / ${fmtP(c.vsBaseline.welch?.p)}` : ''))),
+        row('boots', (c) => `${c.units.length}${c.units.every((u) => u.boot === 0) ? ' rows' : ''}${c.noisy > 0 ? ` (${c.noisy} noisy it.)` : ''}${c.retriedExcluded > 0 ? ` (${c.retriedExcluded} from retried boot)` : ''}`),
+        row('slowdown', traced(slowdownWord)),
+        row('95 % interval', traced(intervalWord)),
+        row('verdict', traced((c) => (c.verdict ? VERDICT_WORDS[c.verdict] : ''))),
+        row('p (Welch log / MW)', traced((c) => (c.vsBaseline ? `${fmtP(c.vsBaseline.welch?.p)} / ${fmtP(c.vsBaseline.mannWhitney?.p)}` : ''))),
         row('trace MB/s', traced((c) => fmtNum(c.trace?.traceMBps))),
         row('bytes/event', traced((c) => fmtNum(c.trace?.bytesPerEvent))),
         row('lost events', traced((c) => (c.trace ? `${c.trace.lost}${c.trace.lost > 0 ? ' !' : ''}` : '–'))),
       ];
       out.push(...table(rows));
+      const mds = summary.mds.find((m) => m.kernel === kernel && m.workload === workload);
+      if (mds) {
+        out.push(
+          mds.value === null
+            ? '  minimum detectable slowdown: insufficient data (fewer than 2 boots in every config)'
+            : `  minimum detectable slowdown: ${fmtPct(mds.value)} (${mds.units.baseline} vs ${mds.units.traced} boots, 5 % two-sided, ${summary.thresholds.mdsPower * 100} % power; between-boot SD ${fmtPct(mds.sdLog)} on the log scale)`,
+        );
+      }
+      for (const a of summary.aa.filter((x) => x.kernel === kernel && x.workload === workload)) {
+        const iv = a.lo === null || a.hi === null ? 'insufficient data' : `[${(a.lo * 100).toFixed(1)}, ${(a.hi * 100).toFixed(1)}]`;
+        out.push(`  A/A control ${a.config} vs vanilla: ${fmtPct(a.slowdown)} ${iv}${a.significant ? ' — DIFFERS: the run cannot be trusted' : ''}`);
+      }
       const flags = cells.flatMap((c) => c.flags.map((f) => fmtFlag(c, f)));
       for (const f of flags) out.push(`  flag: ${f}`);
+      for (const c of cells) {
+        for (const n of c.noisySamples) {
+          out.push(`  noisy: ${c.config} ${c.workload} boot ${n.boot} iteration ${n.iteration} (attempt ${n.attempt}): ${n.reasons.join('; ') || 'host interference'} (not used)`);
+        }
+      }
     }
     const pe = summary.perEventCost.filter((p) => p.kernel === kernel);
     if (pe.length > 0) {
-      out.push('');
-      out.push(`per-event cost (syscall-loop): ns/event = (ns/call traced - ns/call vanilla) / (trace events / calls)`);
-      out.push(
-        ...table([
-          ['config', 'ns/call traced', 'ns/call vanilla', 'events/call', 'ns/event'],
-          ...pe.map((p) => [p.config, fmtNum(p.nsPerCallTraced), fmtNum(p.nsPerCallVanilla), fmtNum(p.eventsPerCall), fmtNum(p.nsPerEvent)]),
-        ]),
-      );
+      for (const workload of [...new Set(pe.map((p) => p.workload))]) {
+        out.push('');
+        out.push(`per-event cost (${workload}): ns/event = (ns/call traced - ns/call vanilla) / (trace events / calls)`);
+        out.push(
+          ...table([
+            ['config', 'ns/call traced', 'ns/call vanilla', 'events/call', 'ns/event'],
+            ...pe.filter((p) => p.workload === workload).map((p) => [p.config, fmtNum(p.nsPerCallTraced), fmtNum(p.nsPerCallVanilla), fmtNum(p.eventsPerCall), fmtNum(p.nsPerEvent)]),
+          ]),
+        );
+      }
     }
   }
   // failures of a (kernel, config, workload) that has no successful sample at all
