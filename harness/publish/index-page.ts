@@ -23,6 +23,9 @@ th { background: #f6f8fa; }
 .muted { color: #59636e; }
 .emulated { background: #fff8c5; padding: 0 .3rem; border-radius: 3px; }
 .baseline { background: #dafbe1; padding: 0 .3rem; border-radius: 3px; }
+.incomplete { background: #ffebe9; color: #a40e26; padding: 0 .3rem; border-radius: 3px; font-weight: 600; }
+tr.incomplete-run td { background: #fff5f5; }
+td, th { overflow-wrap: anywhere; }
 figure { margin: 1rem 0; }
 pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; }
 `;
@@ -65,7 +68,9 @@ function runRow(r: SiteRun, baseline: string | null): string {
   const accel = r.accelerator === 'tcg' ? '<span class="emulated" title="emulated: relative overheads under TCG are not those of hardware">tcg (emulated)</span>' : escapeHtml(r.accelerator);
   const name = r.report ? `<a href="${href(r.report)}">${escapeHtml(r.runId)}</a>` : escapeHtml(r.runId);
   const badge = r.runId === baseline ? ' <span class="baseline">baseline</span>' : '';
-  return `<tr><td>${fmtDate(r.startedAt)}</td><td>${name}${badge}</td><td>${escapeHtml(r.suite)}</td><td>${kernels}</td><td>${tracers}</td><td>${accel}</td><td>${comparisonCell(r)}</td></tr>`;
+  // a run killed or interrupted and never resumed: partial numbers, never shown like a finished run
+  const incomplete = r.incomplete ? `<br><span class="incomplete" title="${escapeHtml(r.incomplete)}">${escapeHtml(r.incomplete.replace(/ \(.*\)$/, ''))}</span>` : '';
+  return `<tr${r.incomplete ? ' class="incomplete-run"' : ''}><td>${fmtDate(r.startedAt)}</td><td>${name}${badge}${incomplete}</td><td>${escapeHtml(r.suite)}</td><td>${kernels}</td><td>${tracers}</td><td>${accel}</td><td>${comparisonCell(r)}</td></tr>`;
 }
 
 export function renderIndexPage(index: SiteIndex, charts: { series: TrendSeries; svg: string }[]): string {

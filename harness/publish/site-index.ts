@@ -51,6 +51,12 @@ export const siteRunSchema = z.object({
   kernels: z.array(z.object({ name: z.string(), release: z.string().optional(), identity: z.string().optional() })),
   tracers: z.array(z.object({ config: z.string(), tracer: z.string(), version: z.string() })),
   samples: z.number().int(),
+  /**
+   * "incomplete: 6 of 12 planned boots (...)" for a run killed or interrupted and
+   * never resumed, null for a complete one; absent in entries written before
+   * runs were checked, which are rebuilt while their results still exist
+   */
+  incomplete: z.string().nullable().optional(),
   /** relative path of the run's report, null when the report could not be made */
   report: z.string().nullable(),
   comparison: comparisonSchema,

@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { compareRuns, renderText, type ComparisonResult, type Thresholds } from '../compare/index.js';
 import { ExitCode, TracebenchError } from '../errors.js';
+import { completeness } from '../report/completeness.js';
 import { BOOTSTRAP_SEED, summarize } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import { baselineAt, isRunId, type BaselineEntry } from './baseline.js';
@@ -122,6 +123,7 @@ async function buildEntry(rs: ResultSet, fp: string, comparison: SiteComparison,
     kernels: m.kernels.map((k) => ({ name: k.name, release: k.release, identity: k.identity })),
     tracers: m.tracers.filter((t) => t.tracer !== 'none').map((t) => ({ config: t.config, tracer: t.tracer, version: versionOf(t.version) })),
     samples: rs.samples.length,
+    incomplete: completeness(m).label,
     report: page?.path ?? null,
     comparison,
     trend: trendOf(rs),
@@ -166,7 +168,8 @@ export async function buildSite(input: SiteInput): Promise<SiteBuild> {
     const id = rs.manifest.runId;
     const fp = fingerprint(rs);
     const old = previous.get(id);
-    const pagesIntact = !!old && old.fingerprint === fp && (old.report === null || input.pagePresent(old.report));
+    // an entry from before completeness was recorded is rebuilt once, so a killed run gets its label
+    const pagesIntact = !!old && old.fingerprint === fp && old.incomplete !== undefined && (old.report === null || input.pagePresent(old.report));
     let ref = referenceOf(rs, available, input);
     // the run it was judged against has left the results folder: that verdict stands
     if (old && old.comparison.status !== 'first-run' && !available.has(old.comparison.against) && input.pagePresent(old.comparison.page)) ref = { runId: old.comparison.against, kind: old.comparison.kind };
