@@ -11,6 +11,7 @@ import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { customizeScript, imageKey } from '../harness/image/build.js';
 import { defaultRecipe, recipeFor } from '../harness/image/recipe.js';
 import { CONFIG_ROOT, PROJECT_ROOT } from '../harness/paths.js';
+import { shellQuote } from '../harness/shell-quote.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'tracebench-versions-'));
 
@@ -269,12 +270,12 @@ describe('recipe per kernel entry', () => {
   test('the customize script copies the inputs and passes the env to the step', () => {
     const dir = sources();
     const script = customizeScript(recipeFor({ ...debian, lttngModules: { kind: 'tree', path: join(dir, 'lttng-modules-2.13.99') }, ktrace: { kind: 'tree', path: join(dir, 'ktrace-next') } }));
-    assert.ok(script.includes(`tar -C '${join(dir, 'lttng-modules-2.13.99')}' --exclude=./.git`), script);
-    assert.ok(script.includes(`"$R"'/usr/src/tracebench/inputs/lttng-modules/lttng-modules-2.13.99'`));
-    assert.match(script, /TB_INFO=\/usr\/share\/tracebench\/lttng-modules\.info LTTNG_MODULES_SRC='\/usr\/src\/tracebench\/inputs\/lttng-modules\/lttng-modules-2\.13\.99' sh -c/);
-    assert.match(script, /TB_INFO=\/usr\/share\/tracebench\/ktrace\.info KTRACE_SRC='\/usr\/src\/tracebench\/inputs\/ktrace\/ktrace-next' sh -c/);
+    assert.ok(script.includes(`tar -C ${shellQuote(join(dir, 'lttng-modules-2.13.99'))} --exclude=./.git`), script);
+    assert.ok(script.includes(`"$R"${shellQuote('/usr/src/tracebench/inputs/lttng-modules/lttng-modules-2.13.99')}`));
+    assert.ok(script.includes(`TB_INFO=/usr/share/tracebench/lttng-modules.info LTTNG_MODULES_SRC=${shellQuote('/usr/src/tracebench/inputs/lttng-modules/lttng-modules-2.13.99')} sh -c`));
+    assert.ok(script.includes(`TB_INFO=/usr/share/tracebench/ktrace.info KTRACE_SRC=${shellQuote('/usr/src/tracebench/inputs/ktrace/ktrace-next')} sh -c`));
     // inputs are copied before the step that builds them runs
-    assert.ok(script.indexOf("inputs/ktrace/ktrace-next'") < script.indexOf('KTRACE_SRC='));
+    assert.ok(script.indexOf('inputs/ktrace/ktrace-next') < script.indexOf('KTRACE_SRC='));
     assert.ok(!customizeScript(defaultRecipe).includes('inputs'));
   });
 });
@@ -305,9 +306,9 @@ describe('recipe and key of a user-supplied kernel', () => {
     const script = readFileSync(join(PROJECT_ROOT, step.dir, step.script), 'utf8');
     for (const cmd of ['depmod "$KVER"', 'update-initramfs -c -k "$KVER"', 'ln -s "$hdr" "$mods/build"', '/boot/config-$KVER', '/boot/vmlinuz-$KVER']) assert.ok(script.includes(cmd), cmd);
     const custom = customizeScript(r);
-    assert.ok(custom.includes("KVER='6.12.99-test'\n"));
+    assert.ok(custom.includes(`KVER=${shellQuote('6.12.99-test')}\n`));
     assert.ok(!custom.includes('ls "$R/lib/modules"'));
-    assert.ok(custom.indexOf("inputs/kernel/headers'") < custom.indexOf('KERNEL_HEADERS='));
+    assert.ok(custom.indexOf('inputs/kernel/headers') < custom.indexOf('KERNEL_HEADERS='));
     assert.ok(custom.indexOf('start kernel') < custom.indexOf('start lttng-modules') && custom.indexOf('start kernel') < custom.indexOf('start ktrace'));
   });
 
