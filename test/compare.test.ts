@@ -147,6 +147,17 @@ describe('compareRuns', () => {
     assert.ok(Math.abs(d.ci!.df - WS_DF) < 1e-9, String(d.ci!.df));
   });
 
+  test('an A/A control is never gated (shown with --all-metrics)', () => {
+    const aa = (rs: ReturnType<typeof syntheticRun>) => ({ ...rs, samples: rs.samples.map((x) => (x.config === 'vanilla-aa' ? { ...x, tracer: 'none' } : x)) });
+    const tracers = { 'vanilla-aa': 0, lttng: 0.1 };
+    const [a, b] = [aa(syntheticRun({ runId: 'a', seed: 1, tracers })), aa(syntheticRun({ runId: 'b', seed: 2, tracers }))];
+    const r = compareRuns(a, b, opts);
+    assert.equal(r.gatedCells, 2);
+    assert.ok(r.cells.every((c) => c.config === 'lttng'));
+    const all = compareRuns(a, b, { ...opts, allMetrics: true });
+    assert.deepEqual(all.cells.filter((c) => !c.gated).map((c) => c.config), ['vanilla-aa', 'vanilla-aa']);
+  });
+
   test('cells present in one run only are listed, not compared', () => {
     const r = compareRuns(syntheticRun({ runId: 'a', seed: 1, tracers: { lttng: 0.1, ftrace: 0.1 } }), syntheticRun({ runId: 'b', seed: 2, tracers: { lttng: 0.1, ktrace: 0.1 }, manifest: syntheticManifest({ runId: 'b', seed: 2, tracers: { lttng: 0.1, ftrace: 0.1 } }) }), opts);
     assert.deepEqual(

@@ -9,7 +9,7 @@
 import { ExitCode, TracebenchError } from '../errors.js';
 import type { Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
-import { BASELINE_CONFIG, groupCells, unitValues, type CellData, type CellIdentity } from '../stats/cells.js';
+import { BASELINE_CONFIG, groupCells, isAaControl, unitValues, type CellData, type CellIdentity } from '../stats/cells.js';
 import { logContrastInterval, logGroup, slowdownOfLogRatio, validUnits, type InsufficientReason } from '../stats/interval.js';
 import type { Better } from '../stats/slowdown.js';
 import { compareManifests, type ManifestDifference } from './manifest-diff.js';
@@ -210,8 +210,14 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
     unmatched.push({ kernel: g.kernel, config: g.config, workload: g.workload, metric: g.metric, only: 'candidate' });
   }
 
+  // an A/A control (a second tracer-less config) is shown, never gated: its
+  // change between runs is noise by construction, and gating it would only
+  // spend the family-wise error budget
   const selected = pairs
-    .map((p) => ({ p, gate: gateFor(opts.thresholds, p.base.traced.workload, p.base.traced.metric) }))
+    .map((p) => {
+      const gate = gateFor(opts.thresholds, p.base.traced.workload, p.base.traced.metric);
+      return { p, gate: isAaControl(p.base.traced) ? { ...gate, gated: false } : gate };
+    })
     .filter(({ gate }) => gate.gated || opts.allMetrics);
   if (selected.length === 0) {
     throw new TracebenchError({

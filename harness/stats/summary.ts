@@ -12,7 +12,7 @@ import {
 } from './cells.js';
 import {
   excludesZero, logGroup, minimumDetectableSlowdown, slowdownInterval, validUnits,
-  type InsufficientReason,
+  type InsufficientReason, type SlowdownInterval,
 } from './interval.js';
 import { madOutliers, modifiedZScores as modifiedZ, MODIFIED_Z_THRESHOLD } from './mad.js';
 import { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
@@ -105,17 +105,7 @@ export interface Comparison {
    * geometric means of the boots, so it always lies inside [lo, hi].
    * lo/hi null when there is no honest interval (`insufficient` says why).
    */
-  slowdown: {
-    point: number;
-    lo: number | null;
-    hi: number | null;
-    level: number;
-    /** Welch–Satterthwaite degrees of freedom of the log-scale interval */
-    df: number | null;
-    /** independent units behind each side: boots, or rows of an import */
-    units: { baseline: number; traced: number };
-    insufficient: InsufficientReason | null;
-  };
+  slowdown: Omit<SlowdownInterval, 'point'> & { point: number };
   /** rank test over boot values (informational: with 2 boots a side it cannot reach p < 0.05) */
   mannWhitney: MannWhitneyResult | null;
   /** Welch's t on log boot values: p < alpha exactly when the interval excludes 0 */
@@ -519,7 +509,7 @@ function perEventCost(cells: CellSummary[], groups: Map<string, CellData>): PerE
   for (const [workload, decl] of Object.entries(PER_EVENT_COST)) {
     const costCells = cells.filter((c) => c.workload === workload && c.primary);
     for (const cell of costCells) {
-      if (cell.config === BASELINE_CONFIG || cell.invalid > 0) continue;
+      if (cell.config === BASELINE_CONFIG || cell.aaControl || cell.invalid > 0) continue;
       const base = costCells.find((c) => c.kernel === cell.kernel && c.config === BASELINE_CONFIG);
       if (!base || base.invalid > 0) continue;
       // events and calls from the same used samples (each carries both)
