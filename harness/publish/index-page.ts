@@ -25,7 +25,6 @@ th { background: #f6f8fa; }
 .baseline { background: #dafbe1; padding: 0 .3rem; border-radius: 3px; }
 .incomplete { background: #ffebe9; color: #a40e26; padding: 0 .3rem; border-radius: 3px; font-weight: 600; }
 tr.incomplete-run td { background: #fff5f5; }
-td, th { overflow-wrap: anywhere; }
 figure { margin: 1rem 0; }
 pre { background: #f6f8fa; padding: 1rem; overflow-x: auto; }
 `;
@@ -59,7 +58,9 @@ function comparisonCell(r: SiteRun): string {
     c.regressions > 0
       ? `<span class="regression">${c.regressions} regression${c.regressions === 1 ? '' : 's'}</span>`
       : `<span class="ok">no regression</span>${c.improvements > 0 ? ` (${c.improvements} improved)` : ''}`;
-  return `<a href="${href(c.page)}">${what}</a> <span class="muted">${vs}</span>`;
+  // a verdict on a run cut short is a verdict on part of its plan
+  const partial = r.incomplete ? ' <span class="muted">(on a partial run)</span>' : '';
+  return `<a href="${href(c.page)}">${what}</a>${partial} <span class="muted">${vs}</span>`;
 }
 
 function runRow(r: SiteRun, baseline: string | null): string {

@@ -115,4 +115,35 @@ describe('published site in headless Chromium', { skip }, () => {
     assert.deepEqual(errors, []);
     await page.close();
   });
+
+  test('a run killed and never resumed is labelled incomplete on the index and on its page, until it is resumed', async () => {
+    // night 6 was killed after 12 of its 90 planned boots (30 rounds x 3 configs): no finishedAt
+    const plan = { name: 'standard', rounds: 30, kernels: ['debian'], configs: ['vanilla', 'lttng', 'ftrace'] };
+    const boots = (n: number) => Array.from({ length: n * 3 }, (_, i) => ({
+      boot: i + 1, round: Math.floor(i / 3) + 1, kernel: 'debian', config: plan.configs[i % 3]!, status: 'finished' as const, wallS: 60, console: `raw/boot-${i + 1}/console.log`,
+    }));
+    const killed = night(6, { n: 4, manifest: { suite: { name: 'standard', definition: plan }, boots: boots(4), finishedAt: undefined } });
+    writeSyntheticRun(results, killed);
+    await publishSite(results, site);
+    const { page, errors } = await visit(join(site, 'index.html'));
+    const row = page.locator('#runs tbody tr', { hasText: 'nightly-2025-01-06' });
+    assert.equal(await row.getAttribute('class'), 'incomplete-run');
+    assert.equal(await row.locator('.incomplete').innerText(), 'incomplete: 12 of 90 planned boots');
+    const others = await page.$$eval('#runs tbody tr:not(.incomplete-run)', (trs) => trs.length);
+    assert.equal(others, 5, 'finished runs carry no label');
+    assert.deepEqual(errors, []);
+    await page.close();
+    const run = await visit(join(site, 'runs/nightly-2025-01-06/index.html'));
+    assert.match(await run.page.locator('#trust-banner').innerText(), /incomplete: 12 of 90 planned boots/);
+    await run.page.close();
+
+    // resumed to the end: the label goes, the page is rebuilt
+    writeSyntheticRun(results, night(6, { n: 30, manifest: { suite: { name: 'standard', definition: plan }, boots: boots(30) } }));
+    const build = await publishSite(results, site);
+    assert.ok(build.rebuilt.includes('nightly-2025-01-06'));
+    assert.equal(build.index.runs.find((r) => r.runId === 'nightly-2025-01-06')!.incomplete, null);
+    const again = await visit(join(site, 'runs/nightly-2025-01-06/index.html'));
+    assert.doesNotMatch(await again.page.locator('#trust-banner').innerText(), /incomplete/);
+    await again.page.close();
+  });
 });
