@@ -152,7 +152,7 @@ function methodology(rs: ResultSet): string {
           armed.length === 0 ? '–' : `${armed.length}: ${armed.map((e) => `<code>${esc(e)}</code>`).join(' ')}${t.armed ? '' : ' <span class="muted">(pinned; armed set not reported)</span>'}`,
           esc(verified),
         ];
-      }), { id: 'tracer-configs', widths: [10, 8, 15, 25, 28, 14], cls: (i) => (m.tracers[i]!.verified === false ? 'bad' : '') }),
+      }), { id: 'tracer-configs', widths: [9, 7, 13, 33, 26, 12], cls: (i) => (m.tracers[i]!.verified === false ? 'bad' : '') }),
   );
   parts.push('<h3>Workloads</h3>');
   parts.push(tableHtml(['workload', 'version', 'parameters'], m.workloads.map((w) => [esc(w.name), esc(w.version ?? '–'), kv(w.params)]), { widths: [15, 10, 75] }));
@@ -160,9 +160,9 @@ function methodology(rs: ResultSet): string {
   if (m.boots.length === 0) parts.push('<p class="muted">no boots recorded (imported numbers)</p>');
   else {
     parts.push(
-      tableHtml(['boot', 'round', 'kernel', 'config', 'attempt', 'status', 'wall s', 'boot→workload s', 'message', 'console'],
+      tableHtml(['boot', 'round', 'kernel', 'config', 'attempt', 'status', 'wall s', 'boot → workload s', 'message', 'console'],
         m.boots.map((b) => [String(b.boot), String(b.round), esc(b.kernel), esc(b.config), `${b.attempt ?? 1}${b.retried ? ' (retried)' : ''}`, esc(b.status), fmtNum(b.wallS), fmtNum(b.bootToWorkloadS), esc(b.message ?? ''), `<code>${esc(b.console)}</code>`]),
-        { id: 'boots', widths: [6, 6, 10, 10, 9, 9, 7, 9, 16, 18], cls: (i) => (m.boots[i]!.status !== 'finished' ? 'bad' : '') }),
+        { id: 'boots', widths: [5, 6, 11, 10, 8, 8, 6, 9, 17, 20], cls: (i) => (m.boots[i]!.status !== 'finished' ? 'bad' : '') }),
     );
   }
   if (m.notes.length > 0) parts.push(`<h3>Notes</h3><ul>${m.notes.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>`);
@@ -191,7 +191,7 @@ function answerTable(summary: RunSummary): string {
     const r = rows[i]!;
     return r.verdict === 'implausible-speedup' ? 'bad' : r.verdict === 'insufficient-data' ? 'insufficient' : r.aaControl ? 'aa' : '';
   };
-  return tableHtml(['Test / config', 'Vanilla', 'Tracer', `Slowdown [${summary.thresholds.ciLevel * 100} % interval]`, 'Trace MB/s'], body, { id: 'answer', cls, widths: [24, 17, 17, 30, 12] });
+  return tableHtml(['Test / config', 'Vanilla', 'Tracer', `Slowdown [${summary.thresholds.ciLevel * 100} % interval]`, 'Trace MB/s'], body, { id: 'answer', cls, widths: [23, 14, 14, 39, 10] });
 }
 
 function resolutionSection(summary: RunSummary): string {
@@ -211,7 +211,7 @@ function resolutionSection(summary: RunSummary): string {
     parts.push(tableHtml(['A/A control', 'workload', 'difference vs vanilla [95 % interval]', 'verdict'],
       summary.aa.map((a) => [
         esc(a.config), esc(a.workload),
-        `${a.slowdown === null ? '–' : fmtPct(a.slowdown)} ${esc(fmtInterval(a.lo, a.hi))}`,
+        a.lo === null || a.hi === null ? `${a.slowdown === null ? '' : `${fmtPct(a.slowdown)}, `}no interval: insufficient data` : `${fmtPct(a.slowdown)} ${esc(fmtInterval(a.lo, a.hi))}`,
         a.significant === null ? 'insufficient data' : a.significant ? '<strong>differs: the run cannot be trusted</strong>' : 'within chance',
       ]), { id: 'aa', cls: (i) => (summary.aa[i]!.significant ? 'bad' : '') }));
   } else parts.push('<p class="muted">No A/A control (a second vanilla configuration) in this run: its noise floor is the minimum detectable slowdown alone.</p>');
@@ -235,7 +235,7 @@ function hostSection(summary: RunSummary, rs: ResultSet): string {
       hosts.map((h) => [
         String(h.boot), String(h.round), esc(h.config), `${h.attempt}${h.retried ? ' (retried)' : ''}`, esc(h.status),
         h.quietIterations === null ? '–' : String(h.quietIterations), h.noisyIterations === null ? '–' : String(h.noisyIterations),
-        fmtShare(h.minVcpuShare), h.maxOtherCores === null ? '–' : fmtNum(h.maxOtherCores, 2),
+        fmtShare(h.minVcpuShare), h.maxOtherCores === null ? '–' : h.maxOtherCores.toFixed(2),
       ]), { id: 'host-per-boot', cls: (i) => ((hosts[i]!.noisyIterations ?? 0) > 0 || hosts[i]!.status !== 'finished' ? 'bad' : '') }));
   }
   const noisy = stayedNoisy(rs.samples);
