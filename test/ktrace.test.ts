@@ -9,6 +9,7 @@ import { ParseError, TracebenchError } from '../harness/errors.js';
 import { decodeBuffer, field, KtraceDecodeError, parseBufferDump, parseFormat, parseInfo, type KtraceRecord } from '../harness/tracers/ktrace-decode.js';
 import { ktrace, ktraceOptions, parseKtraceStatsFile } from '../harness/tracers/ktrace.js';
 import { loadTracerConfig } from '../harness/config.js';
+import { qemuArgs } from '../harness/machines/qemu-args.js';
 
 const fx = (name: string) => new URL(`./fixtures/ktrace/${name}`, import.meta.url);
 const text = (name: string) => readFileSync(fx(name), 'utf8');
@@ -252,5 +253,16 @@ describe('ktrace driver', () => {
     const r = ktraceOptions.safeParse({ enabled: 'no' });
     assert.equal(r.success, false);
     assert.deepEqual(r.error!.issues[0].path, ['enabled']);
+  });
+
+  it('boots the stress guest with single-threaded TCG, and only when asked', () => {
+    const spec = { accel: 'tcg' as const, cpus: 2, memoryMiB: 2048, kernel: '/k', initrd: '/i', cmdline: [], rootImage: '/r', shareDir: '/s', name: 'n' };
+    const single = qemuArgs({ ...spec, tcgThread: 'single' });
+    assert.deepEqual(single.slice(single.indexOf('-machine'), single.indexOf('-machine') + 4), ['-machine', 'q35', '-accel', 'tcg,thread=single']);
+    const multi = qemuArgs(spec);
+    assert.equal(multi[multi.indexOf('-machine') + 1], 'q35,accel=tcg');
+    assert.ok(!multi.includes('-accel'));
+    // KVM has no TCG threads to choose
+    assert.equal(qemuArgs({ ...spec, accel: 'kvm', tcgThread: 'single' }).includes('-accel'), false);
   });
 });

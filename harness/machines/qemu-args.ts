@@ -13,6 +13,13 @@ export interface MachineSpec {
   /** host directory exported to the guest over virtio-9p as mount tag "tb" */
   shareDir: string;
   name: string;
+  /**
+   * TCG only: 'single' runs every vCPU on one host thread (-accel tcg,thread=single).
+   * Loading or unloading a module patches kernel text live, which multi-threaded
+   * TCG races against the other vCPUs (see TCG_CMDLINE); a guest that does so
+   * while others run (test/e2e/ktrace-stress) asks for one thread. Default: QEMU's.
+   */
+  tcgThread?: 'single';
 }
 
 /** QEMU option values are comma-separated: a literal comma is doubled (virtme-ng quote_optarg). */
@@ -36,7 +43,7 @@ export function qemuArgs(s: MachineSpec): string[] {
     // -name first so it shows in ps; debug-threads names the vCPU threads "CPU n/TCG",
     // so the host can tell the time they waited for a CPU (interference.ts)
     '-name', `guest=${quoteOptarg(s.name)},debug-threads=on`,
-    '-machine', s.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg',
+    ...(s.accel === 'tcg' && s.tcgThread ? ['-machine', 'q35', '-accel', `tcg,thread=${s.tcgThread}`] : ['-machine', s.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg']),
     // "max" under TCG emulates every feature QEMU can; "host" passes the real CPU through
     '-cpu', s.accel === 'kvm' ? 'host' : 'max',
     '-smp', String(s.cpus),
