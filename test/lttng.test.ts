@@ -3,7 +3,9 @@
 // by harness/tracers/lttng/build-in-image.sh, babeltrace2 2.1.1) in
 // test/fixtures/lttng/. drv-* files are the driver's own fragments' output.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse as parseYaml } from 'yaml';
@@ -18,6 +20,7 @@ import {
   parseLttngStats,
   parseLttngVersion,
   planEvents,
+  trimToNewPackets,
 } from '../harness/tracers/lttng/index.js';
 import { parsePacketHeaders, snapshotVolume } from '../harness/tracers/lttng/packets.js';
 import {
@@ -226,5 +229,85 @@ describe('stats', () => {
     assert.ok(s.events > 0 && s.bytes > 0);
     assert.equal(s.overwritten, 0);
     assert.match(s.method, /^streaming/);
+  });
+});
+
+describe('one session per boot: no probe (un)registration between setup and teardown', () => {
+  const ctx = { cpus: 2, scratchDir: '/scratch', scratchKind: 'test', traceDir: '/tb-trace' };
+  const all = (o: ReturnType<typeof lttngOptions.parse>) => ({
+    setup: lttng.setup(pinned(), o, ctx).join('\n'),
+    perIteration: [...lttng.start(o, ctx), ...lttng.stop(o, ctx), ...lttng.collect(o, ctx)].join('\n'),
+    teardown: (lttng.teardown?.(o, ctx) ?? []).join('\n'),
+  });
+  for (const mode of ['flight-recorder', 'streaming'] as const) {
+    it(`${mode}: the session starts in setup (recording nobody) and is destroyed in teardown`, () => {
+      const f = all(lttngOptions.parse({ mode }));
+      const setup = f.setup.split('\n');
+      const untrack = setup.findIndex((l) => /^lttng untrack --kernel --session=tb --all --pid$/.test(l));
+      const start = setup.findIndex((l) => l === 'lttng start tb');
+      assert.ok(untrack >= 0 && start > untrack, 'nobody tracked before the probes register');
+      assert.ok(setup.findIndex((l) => l.startsWith('lttng enable-event')) < start);
+      assert.match(f.teardown, /^lttng destroy tb/m);
+    });
+    it(`${mode}: start/stop/collect only switch the PID tracker and read the buffers`, () => {
+      const f = all(lttngOptions.parse({ mode }));
+      // each of these syncs lttng-modules' enablers (or, clear, stops the session): kernel text patching
+      assert.doesNotMatch(f.perIteration, /lttng (start|stop|clear|destroy|enable-event|disable-event|enable-channel|disable-channel)\b/);
+      assert.match(f.perIteration, /lttng track --kernel --session=tb --all --pid/);
+      assert.match(f.perIteration, /lttng untrack --kernel --session=tb --all --pid/);
+      assert.match(f.perIteration, mode === 'streaming' ? /lttng rotate tb/ : /lttng snapshot record --session tb/);
+    });
+  }
+});
+
+describe('flight recorder: only the packets written since the previous collect', () => {
+  const line = (stream: string, off: number, seq: number) =>
+    // od -t u8 words: [0] CTF magic, ..., [8] packet_seq_num
+    `packet ${stream} ${off} 3254525889 0 0 0 0 0 8000 8192 ${seq} 0 0`;
+  it('cuts older packets off the front of each stream file and drops streams with none new (run by sh)', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tb-lttng-trim-'));
+    const state = join(root, 'state');
+    const dir = join(root, 'snap');
+    const k = join(dir, 'snapshot-1-x-0', 'kernel');
+    mkdirSync(join(k, 'index'), { recursive: true });
+    mkdirSync(state);
+    const bytes = (n: number, from: number) => Buffer.from(Array.from({ length: n }, (_, i) => (from + i) % 256));
+    writeFileSync(join(k, 'tbchan_0'), bytes(400, 0));
+    writeFileSync(join(k, 'tbchan_1'), bytes(200, 0));
+    writeFileSync(join(k, 'tbchan_2'), bytes(300, 0));
+    writeFileSync(join(k, 'metadata'), 'meta');
+    writeFileSync(join(k, 'index', 'tbchan_0.idx'), 'idx');
+    // previous collect: cpu0 up to seq 6, cpu1 up to seq 9, cpu2 not seen yet
+    writeFileSync(join(state, 'packets.txt'), [line('tbchan_0', 0, 5), line('tbchan_0', 100, 6), line('tbchan_1', 0, 9)].join('\n') + '\n');
+    writeFileSync(
+      join(state, 'packets.new'),
+      [line('tbchan_0', 0, 6), line('tbchan_0', 100, 7), line('tbchan_0', 250, 8), line('tbchan_1', 0, 8), line('tbchan_1', 100, 9), line('tbchan_2', 0, 0)].join('\n') + '\n',
+    );
+    execFileSync('sh', ['-e', '-c', trimToNewPackets(dir, state).join('\n')]);
+    assert.deepEqual(readFileSync(join(k, 'tbchan_0')), bytes(300, 100));
+    assert.equal(existsSync(join(k, 'tbchan_1')), false, 'no packet above seq 9: the stream is dropped');
+    assert.deepEqual(readFileSync(join(k, 'tbchan_2')), bytes(300, 0));
+    assert.equal(readFileSync(join(k, 'metadata'), 'utf8'), 'meta');
+    assert.equal(existsSync(join(k, 'index')), false, 'the index no longer matches the cut files');
+  });
+  it('before the first collect every packet is new', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tb-lttng-trim-'));
+    const k = join(root, 'snap', 'kernel');
+    mkdirSync(k, { recursive: true });
+    mkdirSync(join(root, 'state'));
+    writeFileSync(join(k, 'tbchan_0'), 'x'.repeat(50));
+    writeFileSync(join(root, 'state', 'packets.new'), line('tbchan_0', 0, 3) + '\n');
+    execFileSync('sh', ['-e', '-c', trimToNewPackets(join(root, 'snap'), join(root, 'state')).join('\n')]);
+    assert.equal(readFileSync(join(k, 'tbchan_0'), 'utf8'), 'x'.repeat(50));
+  });
+  it('snapshotVolume counts only packets above the previous newest sequence number', () => {
+    const h = parsePacketHeaders([line('tbchan_0', 0, 6), line('tbchan_0', 8192, 7), line('tbchan_0', 16384, 10)].join('\n'));
+    const prev = parsePacketHeaders(line('tbchan_0', 0, 6));
+    const v = snapshotVolume(h, prev, 84);
+    // seq 7..10 were produced this iteration (4 packets), 7 and 10 are in the snapshot, 8 and 9 were overwritten
+    assert.deepEqual(v.producedPackets, { tbchan_0: 4 });
+    assert.deepEqual(v.snapshotPackets, { tbchan_0: 2 });
+    assert.equal(v.overwrittenPackets, 2);
+    assert.equal(v.snapshotRecordBytes, 2 * (1000 - 84));
   });
 });

@@ -14,11 +14,28 @@
 // `syscall_entry_*` and `syscall_exit_*`), so `nativeNames(events)` is simply the
 // pinned natives; the harness compares the two sets directly.
 //
+// One start, one stop per boot. `lttng start` / `lttng stop` (and `lttng clear`
+// of an active session, which stops and restarts it) make lttng-modules sync its
+// event enablers (lttng_session_enable/disable -> lttng_session_sync_event_enablers),
+// which registers or unregisters every armed tracepoint probe: each flips the
+// tracepoint's static key, i.e. patches kernel text with int3 (text_poke_bp).
+// Under multi-threaded TCG that races with the other vCPU into "Oops: int3"
+// (issue 11, docs/reliability.md "TCG oops: root cause"). So the session is
+// started once at the end of `setup` (probes registered before any workload)
+// and destroyed in `teardown`; an iteration's start/stop only switch the
+// session's PID inclusion set between "all" (the tracker pointer is NULL, the
+// same probe path as a session that never tracked anything) and "nobody"
+// (every probe returns before writing), which patches nothing. Per-iteration
+// volume then comes from the ring buffer without stopping it: flight recorder,
+// `lttng snapshot record` (it flushes the active packets, so packets never span
+// iterations) keeping only the packets newer than the previous collect's;
+// streaming, `lttng rotate`, whose archive holds exactly what was written since
+// the previous rotation.
+//
 // State dump. LTTng dumps the kernel's state (processes, fds, interrupts ...)
-// synchronously inside every `lttng start`, before the command returns, so it
-// runs before the workload starts and outside its own timing. Its
-// lttng_statedump_* records are written only when those events are enabled; the
-// pinned set does not enable them, so the dump adds no trace volume either.
+// synchronously inside `lttng start`, once, in setup. Its lttng_statedump_*
+// records are written only when those events are enabled; the pinned set does
+// not enable them, so the dump adds no trace volume either.
 import { z } from 'zod';
 import { ExitCode, TracebenchError } from '../../errors.js';
 import type { GuestContext, ResolvedEvent, TraceStats, TracerDriver } from '../../types.js';
@@ -181,6 +198,30 @@ function packetDumpLines(dir: string): string[] {
   ];
 }
 
+/**
+ * Keep, in each stream file of the snapshot, only the packets this iteration
+ * wrote: those with a packet_seq_num above the newest one of the previous
+ * collect (<state>/packets.txt; none before the first iteration). The snapshot
+ * holds packets oldest first, so this cuts a prefix; a stream with no new packet
+ * is removed. The per-packet index no longer matches the cut files, and
+ * babeltrace2 reads a stream without it.
+ */
+export function trimToNewPackets(dir: string, state = STATE): string[] {
+  // field 12 of a "packet" line is packet_seq_num (see packets.ts), field 3 the packet's offset
+  const top = `awk -v s="$s" '$1 == "packet" && $2 == s && $12 + 0 > m { m = $12 + 0 } END { print m }' m=-1`;
+  const first = `awk -v s="$s" -v t="$t" '$1 == "packet" && $2 == s && $12 + 0 > t + 0 { print $3; exit }' ${state}/packets.new`;
+  return [
+    `find ${dir} -type d -name index -prune -exec rm -rf {} +`,
+    `for f in $(find ${dir} -type f -path '*/kernel/*' ! -name metadata | sort); do`,
+    `  s=\${f##*/}`,
+    `  if [ -f ${state}/packets.txt ]; then t=$(${top} ${state}/packets.txt); else t=-1; fi`,
+    `  first=$(${first})`,
+    `  if [ -z "$first" ]; then rm -f "$f"`,
+    `  elif [ "$first" -gt 0 ]; then tail -c +$((first + 1)) "$f" > "$f.new"; mv "$f.new" "$f"; fi`,
+    `done`,
+  ];
+}
+
 function channelOf(xml: string, what: string): MiChannel {
   const ch = parseMiSession(xml).channels.find((c) => c.name === CHANNEL);
   if (!ch) throw new TracebenchError({ message: `lttng: no channel ${CHANNEL} in ${what}`, exitCode: ExitCode.guest });
@@ -195,14 +236,14 @@ export function parseLttngStats(raw: string, o: LttngOptions): TraceStats {
   const before = s.baseline?.trim() ? channelOf(s.baseline, 'the baseline') : { discardedEvents: 0, lostPackets: 0 };
   const discarded = now.discardedEvents - before.discardedEvents;
   const lostPackets = now.lostPackets - before.lostPackets;
-  const stop = parseStopWarning(s.stop ?? '');
   const counter = parseCounter(s.counter ?? '');
   const files = parseTraceFiles(s.files ?? '');
   const details: Record<string, unknown> = {
     mode: o.mode,
     discardedEvents: discarded,
     lostPackets,
-    stopWarning: stop,
+    // `lttng stop` printed a loss warning; collects from before the session ran across iterations kept it
+    ...(s.stop !== undefined ? { stopWarning: parseStopWarning(s.stop) } : {}),
     streams: files.streams,
     streamFileBytes: files.streamBytes,
     metadataBytes: files.metadataBytes,
@@ -217,7 +258,7 @@ export function parseLttngStats(raw: string, o: LttngOptions): TraceStats {
       lost: discarded,
       overwritten: 0,
       method:
-        'streaming: events = babeltrace2 counter of the trace written to tmpfs + discarded events (lttng list); bytes = stream files (packets incl. padding, excl. metadata and index)',
+        'streaming: session active for the whole boot, recording gated per iteration by the PID tracker; events = babeltrace2 counter of the iteration\'s trace chunk (lttng rotate archive on tmpfs) + discarded events (lttng list difference); bytes = its stream files (packets incl. padding, excl. metadata and index)',
       details,
     };
   }
@@ -234,7 +275,7 @@ export function parseLttngStats(raw: string, o: LttngOptions): TraceStats {
     lost: 0,
     overwritten: overwrittenEvents,
     method:
-      'flight recorder: snapshot at the end of the iteration, events counted by babeltrace2 (exact lower bound) + overwritten packets from packet_seq_num x sub-buffer size / mean snapshot record size (estimate); bytes = record bytes (content minus packet headers)',
+      'flight recorder: session active for the whole boot, recording gated per iteration by the PID tracker; snapshot at the end of the iteration cut to the packets newer than the previous snapshot, events counted by babeltrace2 (exact lower bound) + overwritten packets from packet_seq_num x sub-buffer size / mean snapshot record size (estimate); bytes = record bytes (content minus packet headers)',
     details: {
       ...details,
       snapshotEvents: counter.events,
@@ -331,7 +372,11 @@ export const lttng: TracerDriver<LttngOptions> = {
         .filter(Boolean)
         .join(' '),
       ...enableEventLines(events),
-      // the loss counters are cumulative: keep what they read before the first start
+      // record nothing until the first iteration's start (tracker: nobody) ...
+      `lttng untrack --kernel --session=${SESSION} --all --pid`,
+      // ... and register the probes now, once: the only text patching before teardown
+      `lttng start ${SESSION}`,
+      // the loss counters are cumulative: keep what they read before the first iteration
       `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
     ];
   },
@@ -341,38 +386,49 @@ export const lttng: TracerDriver<LttngOptions> = {
     `echo "== session"; lttng --mi xml list ${SESSION}`,
   ],
   parseArmed: parseLttngArmed,
-  // the state dump runs inside `lttng start`, before the workload (see top)
-  start: () => [`lttng start ${SESSION}`],
-  // stop flushes the buffers and prints the discarded/lost warning: keep it for collect
-  stop: () => [`lttng stop ${SESSION} > ${STATE}/stop.txt 2>&1 || { cat ${STATE}/stop.txt >&2; exit 1; }`, `cat ${STATE}/stop.txt`],
+  // every process records again; the session has been active since setup (see top)
+  start: () => [`lttng track --kernel --session=${SESSION} --all --pid`],
+  // nobody records; the probes stay registered, nothing is flushed yet (collect does)
+  stop: () => [`lttng untrack --kernel --session=${SESSION} --all --pid`],
   collect: (o, ctx) => {
-    const streaming = o.mode === 'streaming';
-    const dir = streaming ? streamDir(ctx) : snapshotDir(ctx);
+    if (o.mode === 'streaming') {
+      const dir = streamDir(ctx);
+      return [
+        `rm -rf ${dir}/archives`,
+        // flushes every stream and waits until the consumer wrote it all: the archive is this iteration's trace
+        `lttng rotate ${SESSION} > /dev/null`,
+        `n=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d | wc -l)`,
+        `[ "$n" -eq 1 ] || { echo "lttng: expected one trace chunk archive after lttng rotate, found $n in ${dir}/archives" >&2; exit 1; }`,
+        `a=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d)`,
+        `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
+        `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
+        `echo "== files"; find "$a" -type f -printf '%s %P\\n'`,
+        `echo "== counter"; babeltrace2 "$a" -c sink.utils.counter`,
+        `rm -rf ${dir}/archives`,
+      ];
+    }
+    const dir = snapshotDir(ctx);
     return [
-      ...(streaming ? [] : [`rm -rf ${dir}`, `lttng snapshot record --session ${SESSION} > /dev/null`]),
-      `echo "== stop"; cat ${STATE}/stop.txt`,
+      `rm -rf ${dir}`,
+      // on an active session this flushes the packets being written (flush_empty): the iteration's last packet closes here
+      `lttng snapshot record --session ${SESSION} > /dev/null`,
       `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
-      `echo "== list"; lttng --mi xml list ${SESSION}; echo`,
+      `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
+      `echo "== previous-packets"; cat ${STATE}/packets.txt 2>/dev/null || true`,
+      `{`,
+      ...packetDumpLines(dir),
+      `} > ${STATE}/packets.new`,
+      `echo "== packets"; cat ${STATE}/packets.new`,
+      ...trimToNewPackets(dir),
       `echo "== files"; find ${dir} -type f -printf '%s %P\\n'`,
-      ...(streaming
-        ? []
-        : [
-            `echo "== previous-packets"; cat ${STATE}/packets.txt 2>/dev/null || true`,
-            `{`,
-            ...packetDumpLines(dir),
-            `} > ${STATE}/packets.new`,
-            `echo "== packets"; cat ${STATE}/packets.new`,
-            // the next iteration's packets are counted from these sequence numbers
-            `mv ${STATE}/packets.new ${STATE}/packets.txt`,
-          ]),
       `echo "== counter"; babeltrace2 ${dir} -c sink.utils.counter`,
-      // next iteration starts from empty buffers (and, streaming, no files on tmpfs)
-      ...(streaming ? [] : [`rm -rf ${dir}`]),
-      `lttng clear ${SESSION} > /dev/null`,
-      `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
+      // the next iteration's packets are those above these sequence numbers
+      `mv ${STATE}/packets.new ${STATE}/packets.txt`,
+      `rm -rf ${dir}`,
     ];
   },
   parseStats: parseLttngStats,
+  // destroy unregisters the probes (text patching again): after the last workload
   teardown: () => [
     `lttng destroy ${SESSION} || true`,
     // sessiond writes its pid file in its root rundir
@@ -387,6 +443,8 @@ export const lttng: TracerDriver<LttngOptions> = {
     switchTimerUs: o.switchTimerUs ?? 'off',
     readTimerUs: o.readTimerUs ?? 200000,
     syscalls: 'enable-event -k --syscall (entry and exit together)',
-    stateDump: 'runs inside lttng start, before the workload; lttng_statedump_* not enabled, so not recorded',
+    lifecycle:
+      'lttng start once at the end of setup, lttng destroy in teardown (probe registration patches kernel text); per iteration only the PID tracker switches between all and nobody, which patches nothing',
+    stateDump: 'runs inside the one lttng start, in setup; lttng_statedump_* not enabled, so not recorded',
   }),
 };

@@ -53,20 +53,23 @@ export function parsePacketHeaders(text: string): PacketHeader[] {
 }
 
 export interface SnapshotVolume {
-  /** packets per stream in the snapshot */
+  /** this iteration's packets per stream in the snapshot */
   snapshotPackets: Record<string, number>;
   /** packets each stream started during the iteration (snapshot ones included) */
   producedPackets: Record<string, number>;
   /** packets produced but no longer in the buffer at the snapshot */
   overwrittenPackets: number;
-  /** record bytes in the snapshot: content sizes minus packet headers */
+  /** record bytes of this iteration's packets in the snapshot: content sizes minus packet headers */
   snapshotRecordBytes: number;
 }
 
 /**
  * Packets produced and overwritten per stream, from this collect's headers and
  * the previous collect's (none before the first iteration: the buffer started
- * empty at seq 0).
+ * empty at seq 0). The session runs across iterations and is never cleared, so a
+ * snapshot may still hold packets of earlier iterations: only packets above the
+ * previous collect's newest sequence number are this iteration's (the guest cuts
+ * the older ones from the files before counting events; here they are skipped).
  */
 export function snapshotVolume(now: PacketHeader[], previous: PacketHeader[], headerBytes: number): SnapshotVolume {
   const maxSeq = (hs: PacketHeader[]) => {
@@ -74,16 +77,17 @@ export function snapshotVolume(now: PacketHeader[], previous: PacketHeader[], he
     for (const h of hs) m[h.stream] = Math.max(m[h.stream] ?? -1, h.seq);
     return m;
   };
-  const cur = maxSeq(now);
   const prev = maxSeq(previous);
+  const fresh = now.filter((h) => h.seq > (prev[h.stream] ?? -1));
+  const cur = maxSeq(fresh);
   const snapshotPackets: Record<string, number> = {};
-  for (const h of now) snapshotPackets[h.stream] = (snapshotPackets[h.stream] ?? 0) + 1;
+  for (const h of fresh) snapshotPackets[h.stream] = (snapshotPackets[h.stream] ?? 0) + 1;
   const producedPackets: Record<string, number> = {};
   let overwrittenPackets = 0;
   for (const [s, top] of Object.entries(cur)) {
     producedPackets[s] = top - (prev[s] ?? -1);
     overwrittenPackets += Math.max(0, producedPackets[s] - snapshotPackets[s]);
   }
-  const snapshotRecordBytes = now.reduce((a, h) => a + Math.max(0, h.contentBits / 8 - headerBytes), 0);
+  const snapshotRecordBytes = fresh.reduce((a, h) => a + Math.max(0, h.contentBits / 8 - headerBytes), 0);
   return { snapshotPackets, producedPackets, overwrittenPackets, snapshotRecordBytes };
 }
