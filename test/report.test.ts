@@ -183,6 +183,16 @@ describe('report opens with the answer', () => {
     assert.ok(!b.parts.some((p) => p.kind === 'trusted'));
   });
 
+  it('banner: imported numbers are neither trusted nor untrusted — nothing could be checked', () => {
+    const imported = structuredClone(base);
+    imported.manifest.source = 'import';
+    imported.manifest.accelerator = 'unknown';
+    delete imported.manifest.finishedAt;
+    const b = trustBanner(summarize(imported), imported);
+    assert.deepEqual(b.parts.map((p) => p.kind), ['imported']);
+    assert.equal(b.level, 'info');
+  });
+
   it('completeness: finished runs, adaptive rounds, retried boots, imports', () => {
     assert.equal(completeness(base.manifest).complete, true);
     // finishedAt set but a round short: still incomplete

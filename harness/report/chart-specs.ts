@@ -183,7 +183,8 @@ const ROW_STEP = 22;
 
 /** one workload's panel: band and zero line from its own data, rows beneath */
 function forestPanel(panel: ForestPanel, rows: ForestRow[], colour: Record<string, unknown>, last: boolean): Record<string, unknown> {
-  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null, scale: { paddingInner: 0.2, paddingOuter: 0.2 }, axis: { labelLimit: 240 } };
+  const y = { field: 'label', type: 'nominal', sort: { field: 'order' }, title: null, scale: { paddingInner: 0.2, paddingOuter: 0.2 }, // a fixed y-axis extent keeps every panel's zero line at the same x, whatever its labels
+  axis: { labelLimit: 220, minExtent: 230, maxExtent: 230 } };
   const x = { type: 'quantitative', title: last ? 'slowdown % (positive: slower under the tracer)' : null };
   return {
     title: { text: panel.panel, anchor: 'start', fontSize: 12 },

@@ -12,11 +12,12 @@ export type BannerPart =
   | { kind: 'emulated'; text: string }
   | { kind: 'untrusted'; text: string; reasons: string[] }
   | { kind: 'incomplete'; text: string }
-  | { kind: 'trusted'; text: string };
+  | { kind: 'trusted'; text: string }
+  | { kind: 'imported'; text: string };
 
 export interface Banner {
-  /** bad: untrusted or incomplete; warn: emulated only; ok: nothing to warn about */
-  level: 'ok' | 'warn' | 'bad';
+  /** bad: untrusted or incomplete; warn: emulated; info: imported, nothing could be checked; ok: checked, nothing to warn about */
+  level: 'ok' | 'info' | 'warn' | 'bad';
   parts: BannerPart[];
   completeness: Completeness;
 }
@@ -66,18 +67,19 @@ export function trustBanner(summary: RunSummary, rs: ResultSet): Banner {
   if (host) reasons.push(host);
   if (reasons.length > 0) parts.push({ kind: 'untrusted', text: `run cannot be trusted: ${reasons.join('; ')}`, reasons });
   if (c.label) parts.push({ kind: 'incomplete', text: c.label });
-  if (reasons.length === 0 && c.complete) parts.push({ kind: 'trusted', text: trustedText(summary, rs, c) });
-  const level = parts.some((p) => p.kind === 'untrusted' || p.kind === 'incomplete') ? 'bad' : summary.emulated ? 'warn' : 'ok';
+  const imported = rs.manifest.source === 'import';
+  if (imported) parts.push({ kind: 'imported', text: 'imported numbers, measured elsewhere: no A/A control, host quietness or boot plan to check' });
+  else if (reasons.length === 0 && c.complete) parts.push({ kind: 'trusted', text: trustedText(summary, rs, c) });
+  const level = parts.some((p) => p.kind === 'untrusted' || p.kind === 'incomplete') ? 'bad' : summary.emulated ? 'warn' : imported ? 'info' : 'ok';
   return { level, parts, completeness: c };
 }
 
 /** what was checked and passed: each clause states a fact, none claims more than was measured */
 function trustedText(summary: RunSummary, rs: ResultSet, c: Completeness): string {
-  if (rs.manifest.source === 'import') return 'imported numbers: no A/A control, host quietness or boot plan to check';
   const clauses: string[] = [];
   clauses.push(summary.aa.length > 0 ? 'A/A control within chance' : 'no A/A control in this run');
   const measuredHost = rs.manifest.boots.some((b) => b.host !== undefined) || rs.samples.some((s) => s.host !== undefined);
-  clauses.push(measuredHost ? 'host quiet' : 'host quietness not measured');
+  clauses.push(!measuredHost ? 'host quietness not measured' : summary.noisySamples > 0 ? `host quiet once ${summary.noisySamples} noisy iteration${summary.noisySamples === 1 ? ' was' : 's were'} retried` : 'host quiet');
   clauses.push(c.planned !== null ? `all ${c.planned} planned boots recorded` : `${c.recorded} boots recorded`);
   return `no reason found to distrust this run: ${clauses.join(', ')}`;
 }
@@ -118,9 +120,10 @@ function centreOf(c: CellSummary | undefined): string {
 }
 
 function slowdownText(c: CellSummary): string {
-  if (c.verdict === 'insufficient-data' || !c.vsBaseline) {
-    return `insufficient data${c.insufficient ? ` (${c.insufficient})` : ''}`;
-  }
+  const why = `insufficient data${c.insufficient ? ` (${c.insufficient})` : ''}`;
+  if (!c.vsBaseline || !Number.isFinite(c.vsBaseline.slowdown.point)) return why;
+  // one value a side (the seed's own table) still has a point estimate: shown, with no interval
+  if (c.verdict === 'insufficient-data') return `${fmtPct(c.vsBaseline.slowdown.point)}, no interval: ${why}`;
   const s = c.vsBaseline.slowdown;
   const point = Number.isFinite(s.point) ? fmtPct(s.point) : '–';
   const body = `${point} ${fmtInterval(s.lo, s.hi)}`;

@@ -43,7 +43,7 @@ th,td{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:to
 th{background:#f3f3f3}td.num{text-align:right;font-variant-numeric:tabular-nums}
 code{font-size:.9em;overflow-wrap:anywhere}
 .banner{border:2px solid;padding:.6em 1em;font-weight:bold;margin:1em 0}
-.banner.ok{background:#e6f4ea;border-color:#2e7d32}.banner.warn{background:#fff3cd;border-color:#c9a000}.banner.bad{background:#fde2e1;border-color:#c62828}
+.banner.ok{background:#e6f4ea;border-color:#2e7d32}.banner.info{background:#eef2f7;border-color:#5b6b7f}.banner.warn{background:#fff3cd;border-color:#c9a000}.banner.bad{background:#fde2e1;border-color:#c62828}
 .banner span+span::before{content:" · ";font-weight:normal}
 .bad{background:#fde2e1}.aa{background:#f1f1f1}.insufficient{color:#666;font-style:italic}.flags li{margin:.2em 0}.muted{color:#666}
 .verdict{font-weight:normal;color:#555}
