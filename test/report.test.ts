@@ -225,7 +225,7 @@ describe('report opens with the answer', () => {
     assert.deepEqual(order, [...order].sort((a, b) => a - b));
     assert.match(page, /<div id="trust-banner" class="banner bad"[^>]*><span id="emulation-notice">EMULATED \(TCG\)/);
     assert.match(page, /<th>Test \/ config<\/th><th>Vanilla<\/th><th>Tracer<\/th><th>Slowdown \[95 % interval\]<\/th><th>Trace MB\/s<\/th>/);
-    assert.match(page, /<tr class="bad"><td><strong>dbench<\/strong> · ktrace<\/td><td>251\.5 MB\/s<\/td><td>361\.7 MB\/s<\/td><td>implausible: -43\.8 % \[-51\.8, -36\.2\]<\/td>/);
+    assert.match(page, /<tr class="bad"><td><strong>dbench<\/strong> · ktrace<\/td><td>251\.5 MB\/s<\/td><td>361\.7 MB\/s<\/td><td>implausible speed-up: -43\.8 % \[-51\.8, -36\.2\]<\/td>/);
     assert.match(page, /<tr class="insufficient"><td><strong>kernbench<\/strong> · ftrace<\/td>.*insufficient data \(fewer than 2 units on a side\)/);
     assert.match(page, /<tr class="aa"><td><strong>dbench<\/strong> · vanilla-aa <span class="muted">\(A\/A control\)<\/span>/);
     assert.match(page, /<td>dbench<\/td><td>±\d+\.\d %<\/td><td>3 \/ 3<\/td>/); // MDS per workload, boots per side

@@ -127,7 +127,7 @@ function slowdownText(c: CellSummary): string {
   const s = c.vsBaseline.slowdown;
   const point = Number.isFinite(s.point) ? fmtPct(s.point) : '–';
   const body = `${point} ${fmtInterval(s.lo, s.hi)}`;
-  return c.verdict === 'implausible-speedup' ? `implausible: ${body}` : body;
+  return c.verdict === 'implausible-speedup' ? `implausible speed-up: ${body}` : body;
 }
 
 /** One row per traced (and A/A) configuration of each workload's primary metric, vanilla beside it. */

@@ -108,7 +108,7 @@ describe('HTML report in headless Chromium', { skip }, () => {
       const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       await page.goto(pathToFileURL(join(reportDir, 'index.html')).href, { waitUntil: 'load' });
       assert.match(await page.locator('#trust-banner').innerText(), /run cannot be trusted: the host was noisy/);
-      assert.match(await page.locator('#answer').innerText(), /implausible: -43\.8 %/);
+      assert.match(await page.locator('#answer').innerText(), /implausible speed-up: -43\.8 %/);
       const forest = page.locator('#chart-forest svg');
       assert.ok(await forest.isVisible());
       assert.match(await forest.innerHTML(), /vanilla-aa \(A\/A control\)/);
