@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { ExitCode, TracebenchError } from './errors.js';
 import { tracers } from './tracers/index.js';
 import { workloads } from '../workloads/index.js';
-import type { ResolvedEvent, TracerDriver } from './types.js';
+import type { ResolvedEvent, TracerDriver, TracerSourceAxis } from './types.js';
 
 import { CONFIG_ROOT } from './paths.js';
 
@@ -78,10 +78,22 @@ export const tracerConfigSchema = z
   .strict();
 export type TracerConfig = z.infer<typeof tracerConfigSchema> & { file?: string };
 
+/** The tracer drivers' source axes (TracerDriver.sourceAxis), in registry order. */
+export const sourceAxes = (): TracerSourceAxis[] => Object.values(tracers as Record<string, TracerDriver>).flatMap((d) => (d.sourceAxis ? [d.sourceAxis] : []));
+
+/**
+ * One field per tracer source axis (e.g. `lttngModules: debian`, `ktrace: repo`):
+ * the axis's default word or a host path relative to the kernel YAML file's
+ * directory (docs/versions.md). The registry declares them; typed here for the
+ * two drivers that have one.
+ */
+const sourceFields = Object.fromEntries(sourceAxes().map((a) => [a.field, z.string().min(1).default(a.defaultWord)])) as Record<SourceField, z.ZodDefault<z.ZodString>>;
+/** the source-axis fields of today's registry; a driver adding one adds its field here */
+type SourceField = 'lttngModules' | 'ktrace';
+
 /**
  * A kernel entry is the system under test: the kernel plus the tracer sources
- * built into its image. `lttngModules` and `ktrace` are "debian" / "repo" or a
- * host path relative to the kernel YAML file's directory (docs/versions.md).
+ * built into its image (the source fields above).
  */
 export const kernelConfigSchema = z.discriminatedUnion(
   'source',
@@ -95,10 +107,7 @@ export const kernelConfigSchema = z.discriminatedUnion(
           .string()
           .regex(/^linux-image-[a-z0-9][a-z0-9.+~-]*$/, 'a Debian kernel image package, e.g. linux-image-amd64 or linux-image-6.12.57+deb13-amd64')
           .default('linux-image-amd64'),
-        /** "debian" (Debian's lttng-modules-dkms package) or a path to a source tree or .tar.* tarball */
-        lttngModules: z.string().min(1).default('debian'),
-        /** "repo" (this repository's ktrace/) or a path to a ktrace source tree */
-        ktrace: z.string().min(1).default('repo'),
+        ...sourceFields,
       })
       .strict(),
     z
@@ -113,8 +122,7 @@ export const kernelConfigSchema = z.discriminatedUnion(
         modules: z.string().min(1),
         /** a self-contained tree usable as /lib/modules/<release>/build (Makefile, include/, .config) */
         headers: z.string().min(1),
-        lttngModules: z.string().min(1).default('debian'),
-        ktrace: z.string().min(1).default('repo'),
+        ...sourceFields,
       })
       .strict(),
   ],
@@ -137,15 +145,16 @@ type DebianKernelInput = Extract<KernelConfigInput, { source: 'debian-package' }
 type LocalKernelInput = Extract<KernelConfigInput, { source: 'local' }>;
 
 /** A user-supplied kernel: absolute host paths that existed (and looked right) when the config was loaded. */
-export type LocalKernel = Omit<LocalKernelInput, 'lttngModules' | 'ktrace'> & {
+export type LocalKernel = Omit<LocalKernelInput, SourceField> & {
   /** the kernel release: the base name of `modules` */
   release: string;
 };
 
-export type KernelConfig = (Omit<DebianKernelInput, 'lttngModules' | 'ktrace'> | LocalKernel) & {
+export type KernelConfig = (Omit<DebianKernelInput, SourceField> | LocalKernel) & {
   file?: string;
-  lttngModules: 'debian' | HostSource;
-  ktrace: 'repo' | HostSource;
+} & {
+  /** each source axis: its default word ("debian", "repo") or a host source */
+  [F in SourceField]: string | HostSource;
 };
 
 const workloadEntrySchema = z
@@ -383,14 +392,15 @@ export function loadKernelConfig(file: string): KernelConfig {
   const problems: string[] = [];
   const dir = dirname(file);
   const local = k.source === 'local' ? localKernel(k, dir, problems) : undefined;
-  const lttngModules =
-    k.lttngModules === 'debian'
-      ? 'debian'
-      : hostSource('lttngModules', k.lttngModules, dir, problems, { tarball: true, marker: 'src/Kbuild', what: 'an lttng-modules (2.13 or later)' });
-  const ktrace = k.ktrace === 'repo' ? 'repo' : hostSource('ktrace', k.ktrace, dir, problems, { tarball: false, marker: 'Kbuild', what: 'a ktrace' });
-  if (problems.length || !lttngModules || !ktrace || (k.source === 'local' && !local)) fail(file, problems);
-  if (k.source === 'local') return { ...k, ...local!, file, lttngModules, ktrace };
-  return { ...k, file, lttngModules, ktrace };
+  const sources: Record<string, string | HostSource | undefined> = {};
+  for (const a of sourceAxes()) {
+    const v = (k as Record<string, string>)[a.field];
+    sources[a.field] = v === a.defaultWord ? v : hostSource(a.field, v, dir, problems, a);
+  }
+  if (problems.length || Object.values(sources).some((v) => !v) || (k.source === 'local' && !local)) fail(file, problems);
+  const resolved = sources as Record<SourceField, string | HostSource>;
+  if (k.source === 'local') return { ...k, ...local!, file, ...resolved };
+  return { ...k, file, ...resolved };
 }
 
 /** Cross-field rules, each small and named; every problem is collected. */

@@ -4,6 +4,7 @@
 // by hand.
 import { ExitCode, TracebenchError } from './errors.js';
 import { FORMAT_VERSION, manifestSchema, sampleSchema, type Manifest, type Sample } from './store/schema.js';
+import { tracers } from './tracers/index.js';
 import type { Better } from './types.js';
 
 export const IMPORT_HEADER = ['workload', 'config', 'iteration', 'metric', 'value', 'unit'] as const;
@@ -23,7 +24,8 @@ export const KNOWN_METRICS: Record<string, { units: string[]; better: Better }> 
 /** spellings seen in the wild, normalized so cells with the same meaning compare */
 const UNIT_ALIASES: Record<string, string> = { 'MB/sec': 'MB/s', 'MiB/s': 'MiB/s', sec: 's', seconds: 's', nsec: 'ns' };
 const TIME_UNITS = new Set(['s', 'ms', 'us', 'µs', 'ns']);
-const KNOWN_TRACERS = new Set(['ftrace', 'lttng', 'ktrace', 'perf']);
+// a config named <tracer>-<variant> belongs to a registered tracer (the registry's keys)
+const KNOWN_TRACERS = new Set(Object.keys(tracers));
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 
 export interface ImportOptions {

@@ -1,6 +1,7 @@
 // Types that cross module boundaries. Everything here is data: no module that
 // exports one of these interfaces starts a process or touches the filesystem.
 import type { z } from 'zod';
+import type { ImageStep } from './image/recipe.js';
 
 export type Better = 'higher' | 'lower';
 
@@ -85,6 +86,45 @@ export interface ResolvedEvent {
   filter?: string;
 }
 
+/** What a tracer needs in the guest image besides the base system and the workloads. */
+export interface TracerImage {
+  /** Debian packages of its user space (installed with the base packages) */
+  packages: string[];
+  /** build steps run after the packages, in this order (e.g. out-of-tree modules) */
+  steps: ImageStep[];
+  /**
+   * step name -> the script that replaces the step's own for a user-supplied
+   * kernel (relative to the step's dir), when the default one assumes Debian's headers
+   */
+  localKernelScripts?: Record<string, string>;
+}
+
+/**
+ * A version axis of the system under test: a field of a kernel entry
+ * (configs/kernels/*.yaml) naming the source one of this tracer's image steps
+ * builds, either the image's own (`defaultWord`) or a host path. Its value is
+ * recorded in the manifest's kernel record under the same field, and compare
+ * treats a difference there as what the comparison is about.
+ */
+export interface TracerSourceAxis {
+  /** the kernel-entry field, e.g. "lttngModules" */
+  field: string;
+  /** the word that means "the image's own build", e.g. "debian" or "repo" */
+  defaultWord: string;
+  /** what the default is, for docs and errors */
+  defaultMeans: string;
+  /** the image step that builds this source */
+  step: string;
+  /** the environment variable naming the input inside the image */
+  envVar: string;
+  /** a host path may be a .tar.* tarball (else only a directory) */
+  tarball: boolean;
+  /** a file a source tree must contain, relative to its top */
+  marker: string;
+  /** what the path must be, for errors: "an lttng-modules (2.13 or later)" */
+  what: string;
+}
+
 /**
  * A tracer driver returns shell fragments and parses raw output; it runs nothing.
  * The guest job runs: version -> setup -> verify -> (start -> workload -> stop -> collect)* -> teardown.
@@ -101,6 +141,16 @@ export interface TracerDriver<O = any> {
   nativeName: z.ZodType<string, z.ZodTypeDef, string>;
   /** The grammar of a native filter expression, checked the same way; null: this tracer takes no filters. */
   nativeFilter: z.ZodType<string, z.ZodTypeDef, string> | null;
+  /** packages and build steps this tracer needs in the image (none: only the kernel's own interfaces) */
+  image?: TracerImage;
+  /** a source a kernel entry may replace (a version axis), if any */
+  sourceAxis?: TracerSourceAxis;
+  /**
+   * The run axis a change of this tracer's version belongs to, for compare:
+   * "kernel" when the tracer comes with the kernel (ftrace, perf). Default: its
+   * source axis's step, else none (a version change is then a mismatch).
+   */
+  versionAxis?: string;
   /** extra kernel command line words (e.g. trace_buf_size) */
   kernelCmdline?(o: O): string[];
   /** shell lines printing version information */

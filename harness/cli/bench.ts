@@ -7,7 +7,7 @@ import { ExitCode, TracebenchError } from '../errors.js';
 import { expectedNative } from '../armed.js';
 import { prepareHost } from '../doctor.js';
 import { guestContext } from '../job.js';
-import { hostInfo, makeScratch, probeKvm, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
+import { hostInfo, makeScratch, probeKvmCached, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
 import { newPlanSeed, plan, planRounds, type Boot } from '../plan.js';
@@ -69,7 +69,7 @@ function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: 
       const im = images[k.name];
       return { name: k.name, release: im.kernelRelease, source: k.source === 'local' ? `local:${basename(k.bzImage)}` : `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace'), imageKey: im.key };
     }),
-    image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'lttng-tools', 'babeltrace2', 'linux-image-amd64', 'linux-source-6.12', 'qemu'].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
+    image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'linux-image-amd64', 'qemu', ...Object.keys(image.packages).filter((p) => /^linux-source-\d/.test(p)), ...Object.values(tracers as Record<string, TracerDriver>).flatMap((d) => d.image?.packages ?? [])].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
     instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
     tracers: suite.configs.map((c) => {
       const driver = (tracers as Record<string, TracerDriver>)[c.tracer];
@@ -168,7 +168,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     if (existsSync(join(outDir, 'manifest.json'))) {
       throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });
     }
-    accel = wanted === 'auto' ? await probeKvm(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
+    accel = wanted === 'auto' ? await probeKvmCached(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
     if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
     else say(`accelerator: KVM (${accel.reason})`);
     seed = suite.seed ?? newPlanSeed();

@@ -5,6 +5,8 @@
 // The seed thread's complaint was exactly this: numbers from different setups
 // presented as a comparison of tracers.
 import type { Manifest, TracerInfo } from '../store/schema.js';
+import { tracers } from '../tracers/index.js';
+import type { TracerDriver } from '../types.js';
 
 export interface ManifestDifference {
   /** dotted path in user terms, e.g. "host.cpuModel", "workloads.dbench.params.seconds" */
@@ -72,11 +74,10 @@ function byName<T>(items: T[], key: (t: T) => string): Record<string, T> {
   return Object.fromEntries(items.map((i) => [key(i), i]));
 }
 
-/** The axis a tracer's version belongs to: ftrace is part of the kernel. */
+/** The axis a tracer's version belongs to, as its driver declares it (ftrace is part of the kernel). */
 function tracerAxis(tracer: string): string {
-  if (tracer === 'ftrace') return 'kernel';
-  if (tracer === 'lttng') return 'lttng-modules';
-  return tracer;
+  const d = (tracers as Record<string, TracerDriver>)[tracer];
+  return d?.versionAxis ?? d?.sourceAxis?.step ?? tracer;
 }
 
 function declaredAxes(a: Manifest, b: Manifest): Set<string> {

@@ -3,6 +3,11 @@
 // (mirror excepted: the same packages from another mirror are the same image).
 import { basename } from 'node:path';
 import type { HostSource, KernelConfig } from '../config.js';
+import { tracers } from '../tracers/index.js';
+import type { TracerDriver } from '../types.js';
+
+/** The registered drivers, in registry order: their packages and steps follow the base recipe's. */
+const drivers = (): TracerDriver[] => Object.values(tracers as Record<string, TracerDriver>);
 
 /**
  * A build step run inside the image chroot after the packages are installed.
@@ -80,9 +85,6 @@ export const defaultRecipe: ImageRecipe = {
     'libssl-dev',
     'cpio',
     'python3',
-    // tracers' user space
-    'lttng-tools',
-    'babeltrace2',
     // guest plumbing
     'e2fsprogs',
     'procps',
@@ -90,12 +92,14 @@ export const defaultRecipe: ImageRecipe = {
     'iproute2',
     'xz-utils',
     'zstd',
+    // tracers' user space: each driver declares its own (harness/tracers/index.ts)
+    ...drivers().flatMap((d) => d.image?.packages ?? []),
   ],
   steps: [
     { name: 'syscall-loop', dir: 'workloads/syscall-loop', script: 'build-in-image.sh' },
     { name: 'kernbench', dir: 'workloads/kernbench', script: 'build-in-image.sh' },
-    { name: 'lttng-modules', dir: 'harness/tracers/lttng', script: 'build-in-image.sh' },
-    { name: 'ktrace', dir: 'ktrace', script: 'build-in-image.sh' },
+    // tracers' build steps (out-of-tree modules ...), declared by each driver
+    ...drivers().flatMap((d) => d.image?.steps ?? []),
   ],
   mountPoints: ['/tb', '/scratch', '/tb-trace', '/var/lib/lttng'],
   sizeGiB: 6,
@@ -109,17 +113,20 @@ export const defaultRecipe: ImageRecipe = {
  * image, so the kernel and the tracer sources are version axes of a suite.
  */
 export function recipeFor(kernel: KernelConfig): ImageRecipe {
+  const sources = kernel as unknown as Record<string, string | HostSource>;
   const steps = defaultRecipe.steps.map((step) => {
-    if (step.name === 'lttng-modules' && kernel.lttngModules !== 'debian') return withInput(step, kernel.lttngModules, 'lttng-modules', 'LTTNG_MODULES_SRC');
-    if (step.name === 'ktrace' && kernel.ktrace !== 'repo') return withInput(step, kernel.ktrace, 'ktrace', 'KTRACE_SRC');
+    const axis = drivers().find((d) => d.sourceAxis?.step === step.name)?.sourceAxis;
+    const src = axis && sources[axis.field];
+    if (axis && src && typeof src !== 'string') return withInput(step, src, axis.step, axis.envVar);
     return step;
   });
+  const localScripts: Record<string, string> = Object.assign({}, ...drivers().map((d) => d.image?.localKernelScripts ?? {}));
   if (kernel.source === 'local') {
     // No Debian kernel: the user's kernel is installed by the first step, so every later step has it (KVER = its release).
     return {
       ...defaultRecipe,
       packages: [...defaultRecipe.packages.filter((p) => !DEBIAN_KERNEL_PACKAGES.includes(p)), ...LOCAL_KERNEL_PACKAGES],
-      steps: [localKernelStep(kernel), ...steps.map((s) => (s.name === 'lttng-modules' ? { ...s, script: LOCAL_LTTNG_SCRIPT } : s))],
+      steps: [localKernelStep(kernel), ...steps.map((s) => (localScripts[s.name] ? { ...s, script: localScripts[s.name] } : s))],
       kernelRelease: kernel.release,
     };
   }
@@ -133,13 +140,6 @@ export function recipeFor(kernel: KernelConfig): ImageRecipe {
 
 /** What a user-supplied kernel replaces (initramfs-tools and kmod stay: they make its initrd). */
 const DEBIAN_KERNEL_PACKAGES = ['linux-image-amd64', 'linux-headers-amd64'];
-
-/**
- * The lttng-modules step's script for a self-contained headers tree, relative to the
- * step's directory (harness/tracers/lttng): a wrapper that the kernel step has
- * already copied into the image (harness/image/local-kernel/lttng-modules.sh).
- */
-const LOCAL_LTTNG_SCRIPT = '../../image/local-kernel/lttng-modules.sh';
 
 /**
  * What Debian's headers package brings that building modules against any kernel

@@ -3,8 +3,15 @@
 // Schemas validate on read, so a hand-edited or imported result set fails with a
 // message naming the line and field instead of producing a wrong table.
 import { z } from 'zod';
+import { tracers } from '../tracers/index.js';
+import type { TracerDriver } from '../types.js';
 
 export const FORMAT_VERSION = 1;
+
+/** `<version>@<srcHash>` of each tracer source built into a kernel's image, one field per source axis of the registry */
+const sourceIdentityFields = Object.fromEntries(
+  Object.values(tracers as Record<string, TracerDriver>).flatMap((d) => (d.sourceAxis ? [[d.sourceAxis.field, z.string().optional()]] : [])),
+) as Record<'lttngModules' | 'ktrace', z.ZodOptional<z.ZodString>>;
 
 export const metricSchema = z.object({
   name: z.string().min(1),
@@ -151,9 +158,7 @@ export const manifestSchema = z.object({
       configHash: z.string().optional(),
       cmdline: z.string().optional(),
       identity: z.string().optional(),
-      /** `<version>@<srcHash>` of the lttng-modules and ktrace built into this kernel's image */
-      lttngModules: z.string().optional(),
-      ktrace: z.string().optional(),
+      ...sourceIdentityFields,
       /** cache key of the image this kernel booted: `--resume` refuses another */
       imageKey: z.string().optional(),
     }),

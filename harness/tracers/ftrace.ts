@@ -180,6 +180,8 @@ export const ftrace: TracerDriver<FtraceOptions> = {
   options: ftraceOptions,
   nativeName: ftraceNativeName,
   nativeFilter: ftraceNativeFilter,
+  // tracefs is the kernel's: its version is the kernel's
+  versionAxis: 'kernel',
   versionCommands: () => [`echo "kernel=$(uname -r)"`, `echo "tracefs=${T}"`, `echo "clocks=$(cat ${T}/trace_clock)"`],
   parseVersion: (raw) => Object.fromEntries(raw.split('\n').filter((l) => l.includes('=')).map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)])),
   setup: (events: ResolvedEvent[], o) => [

@@ -136,6 +136,17 @@ export const ktrace: TracerDriver<KtraceOptions> = {
   name: 'ktrace',
   options: ktraceOptions,
   nativeName: ktraceNativeName,
+  image: { packages: [], steps: [{ name: 'ktrace', dir: 'ktrace', script: 'build-in-image.sh' }] },
+  sourceAxis: {
+    field: 'ktrace',
+    defaultWord: 'repo',
+    defaultMeans: "this repository's ktrace/",
+    step: 'ktrace',
+    envVar: 'KTRACE_SRC',
+    tarball: false,
+    marker: 'Kbuild',
+    what: 'a ktrace',
+  },
   // ktrace records every hit of an armed event: there is no filter to arm
   nativeFilter: null,
   // the info line appears only once the module is loaded; modinfo reads the installed .ko

@@ -341,6 +341,22 @@ export const lttng: TracerDriver<LttngOptions> = {
   options: lttngOptions,
   nativeName: lttngNativeName,
   nativeFilter: lttngNativeFilter,
+  image: {
+    packages: ['lttng-tools', 'babeltrace2'],
+    steps: [{ name: 'lttng-modules', dir: 'harness/tracers/lttng', script: 'build-in-image.sh' }],
+    // a user-supplied kernel has no Debian headers package for DKMS: a wrapper builds against its tree (harness/image/local-kernel/lttng-modules.sh)
+    localKernelScripts: { 'lttng-modules': '../../image/local-kernel/lttng-modules.sh' },
+  },
+  sourceAxis: {
+    field: 'lttngModules',
+    defaultWord: 'debian',
+    defaultMeans: "Debian's lttng-modules-dkms package",
+    step: 'lttng-modules',
+    envVar: 'LTTNG_MODULES_SRC',
+    tarball: true,
+    marker: 'src/Kbuild',
+    what: 'an lttng-modules (2.13 or later)',
+  },
   versionCommands: () => [
     'echo "== lttng"; lttng --version',
     'echo "== sessiond"; lttng-sessiond --version',
