@@ -1,10 +1,11 @@
 // Host-side facts and small host processes: QEMU version, scratch disks, the
 // KVM probe (by booting, because /dev/kvm can exist and still fail to run a kernel).
-import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname, release, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, TracebenchError } from '../errors.js';
+import { cacheRoot } from '../image/build.js';
 import { QemuMachine } from './qemu.js';
 import { QemuStartError } from './qemu-start.js';
 import { baseCmdline } from './qemu-args.js';
@@ -84,4 +85,28 @@ export async function probeKvm(image: { kernel: string; initrd: string; root: st
 
 export function isRoot(): boolean {
   return process.getuid?.() === 0;
+}
+
+/**
+ * The probe's answer depends on the host kernel, /dev/kvm, QEMU and the guest
+ * kernel, not on the run: a TCG-only host would otherwise spend up to 90 s of
+ * every run re-learning that KVM does not work. Cached per that identity for a
+ * day (a host may be reconfigured); `--accel auto` reuses it and says so.
+ */
+export async function probeKvmCached(image: { kernel: string; initrd: string; root: string }, workDir: string, maxAgeH = 24): Promise<AccelChoice> {
+  const devKvm = existsSync('/dev/kvm') ? `kvm@${statSync('/dev/kvm').rdev}` : 'no-kvm';
+  const identity = [release(), devKvm, (await qemuVersion()) ?? 'no-qemu', image.kernel, existsSync(image.kernel) ? statSync(image.kernel).size : 0].join(' | ');
+  const file = join(cacheRoot(), 'kvm-probe.json');
+  try {
+    const c = JSON.parse(readFileSync(file, 'utf8')) as { identity: string; at: string; choice: AccelChoice };
+    if (c.identity === identity && Date.now() - Date.parse(c.at) < maxAgeH * 3600_000) {
+      return { accel: c.choice.accel, reason: `${c.choice.reason} (probed ${c.at}, cached in ${file})` };
+    }
+  } catch {
+    // no cache, or one from another format: probe
+  }
+  const choice = await probeKvm(image, workDir);
+  mkdirSync(cacheRoot(), { recursive: true });
+  writeFileSync(file, JSON.stringify({ identity, at: new Date().toISOString(), choice }, null, 2));
+  return choice;
 }

@@ -162,8 +162,11 @@ export function interference(i: InterferenceInput): HostInterference {
     reasons.push(`vCPUs got ${(100 * vcpuShare).toFixed(0)} % of the CPU time they were ready to use (< ${(100 * th.minVcpuShare).toFixed(0)} %)`);
   }
   if (otherCores > th.maxOtherCores) {
+    const named = others.reduce((a, o) => a + o.cores, 0);
+    // short-lived processes (a compiler, a test runner's children) may have exited before the end snapshot
+    const gone = named < otherCores / 2 ? '; most of it by processes that exited during the iteration' : '';
     const top = others.slice(0, 3).map((o) => `${o.name} ${o.cores.toFixed(2)}`).join(', ');
-    reasons.push(`other processes used ${otherCores.toFixed(2)} cores (> ${th.maxOtherCores}): ${top}`);
+    reasons.push(`other processes used ${otherCores.toFixed(2)} cores (> ${th.maxOtherCores}): ${top || 'none still running'}${gone}`);
   }
   if (th.maxStealFrac !== undefined && stealFrac > th.maxStealFrac) {
     reasons.push(`steal ${(100 * stealFrac).toFixed(1)} % of host CPU time (> ${(100 * th.maxStealFrac).toFixed(0)} %)`);
