@@ -187,7 +187,7 @@ export const machineSchema = z
      */
     quiet: z
       .object({
-        minVcpuShare: z.number().min(0).max(1).default(0.9),
+        minVcpuShare: z.number().min(0).max(1).default(0.85),
         maxOtherCores: z.number().min(0).default(0.1),
         /** steal: CPU the hypervisor below this host gave elsewhere, as a fraction of host CPU time */
         maxStealFrac: z.number().min(0).max(1).default(0.05),
