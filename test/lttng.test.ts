@@ -311,3 +311,27 @@ describe('flight recorder: only the packets written since the previous collect',
     assert.equal(v.snapshotRecordBytes, 2 * (1000 - 84));
   });
 });
+
+describe('real guest: session active across iterations (calibration run, TCG, dbench 2 clients 5 s)', () => {
+  const o = lttngOptions.parse({});
+  it('start/stop only switch the PID tracking policy', () => {
+    assert.equal(fx('drv-session-start-stop.out'), 'Process ID tracking policy set to `include all`\nProcess ID tracking policy set to `exclude all`\n');
+    assert.match(fx('drv-session-fr-setup.out'), /Tracing started for session tb/);
+  });
+  it('each collect counts its own iteration: packets above the previous collect, not cumulative', () => {
+    const s1 = parseLttngStats(fx('drv-session-fr-collect-1.out'), o);
+    const s2 = parseLttngStats(fx('drv-session-fr-collect-2.out'), o);
+    const d1 = s1.details as Record<string, unknown>;
+    const d2 = s2.details as Record<string, unknown>;
+    assert.equal(d1.snapshotEvents, 63112);
+    assert.deepEqual(d1.producedPackets, { tbchan_0: 16, tbchan_1: 16 });
+    // iteration 2's snapshot starts at seq 32/30: 16..35 and 16..33 were started in iteration 2
+    assert.equal(d2.snapshotEvents, 76337);
+    assert.deepEqual(d2.producedPackets, { tbchan_0: 20, tbchan_1: 18 });
+    assert.deepEqual(d2.snapshotPackets, { tbchan_0: 4, tbchan_1: 4 });
+    assert.equal(d2.overwrittenPackets, 30);
+    assert.equal(s2.lost, 0);
+    assert.match(s2.method, /PID tracker/);
+    assert.equal('stopWarning' in d2, false, 'no lttng stop, no stop warning');
+  });
+});
