@@ -58,7 +58,14 @@ export interface Workload<P = any> {
    * another metric counts the operations: the report then divides the traced
    * minus vanilla cost by trace events per operation into a cost per event.
    */
-  perEventCost?: { callsMetric: string };
+  perEventCost?: {
+    callsMetric: string;
+    /**
+     * the logical events of the pinned set one operation fires (e.g. sys_enter,
+     * sys_exit); ns/event counts only these when the tracer reports per-event counts
+     */
+    events?: string[];
+  };
 }
 
 /** A tracer's own count of what it recorded during one measured iteration. */

@@ -221,7 +221,7 @@ describe('params', () => {
 
   it('fills defaults', () => {
     assert.deepEqual(registry.dbench!.params.parse({}), { clients: 2, seconds: 5, loadfile: '/usr/share/dbench/client.txt' });
-    assert.deepEqual(registry['syscall-loop']!.params.parse({}), { calls: 200000, cpus: 'all' });
+    assert.deepEqual(registry['syscall-loop']!.params.parse({}), { calls: 200000, batches: 5, cpus: 'all' });
     const kb = registry.kernbench!.params.parse({});
     assert.equal(kb.config, 'tinyconfig');
     assert.equal(kb.jobs, 'optimal');
@@ -309,7 +309,7 @@ describe('guest commands', () => {
 
   it('syscall-loop uses every guest CPU by default', () => {
     const sl = registry['syscall-loop']!;
-    assert.deepEqual(sl.run(sl.params.parse({}), ctx), ['tb-syscall-loop -n 200000 -c 2']);
-    assert.deepEqual(sl.run(sl.params.parse({ calls: 1000, cpus: 1 }), ctx), ['tb-syscall-loop -n 1000 -c 1']);
+    assert.deepEqual(sl.run(sl.params.parse({}), ctx), ['for b in $(seq 5); do tb-syscall-loop -n 200000 -c 2; done']);
+    assert.deepEqual(sl.run(sl.params.parse({ calls: 1000, cpus: 1, batches: 1 }), ctx), ['for b in $(seq 1); do tb-syscall-loop -n 1000 -c 1; done']);
   });
 });

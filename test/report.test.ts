@@ -43,8 +43,9 @@ describe('report formats', () => {
     assert.match(text, /flag: lttng dbench: boot 7 iteration 3 failed/);
     assert.match(text, /flag: ftrace dbench: outlier boot 2 iteration 2/);
     assert.match(text, /missing warm-up\?/);
-    assert.match(text, /per-event cost \(syscall-loop\)/);
-    assert.match(text, /^ftrace +\| 209\.2 +\| 119\.6 +\| 2 +\| 44\.82$/m);
+    assert.match(text, /per-event cost \(ns per trace event\)/);
+    assert.match(text, /^syscall-loop +\| ftrace +\| sys_enter\+sys_exit +\| all recorded events +\| 209\.2 +\| 119\.6 +\| 2 \(CV 0\.0 %\) +\| 44\.82 +\| \[43\.17, 46\.46\] +\| 3\.7 % +\| 3\/3$/m);
+    assert.match(text, /published reference, hardware, not measured here/);
   });
 
   it('csv: samples.csv keeps failed samples, summary.csv one row per cell', async () => {

@@ -3,6 +3,7 @@
 import type { Workload } from '../harness/types.js';
 import { dbench } from './dbench/index.js';
 import { kernbench } from './kernbench/index.js';
+import { pipePingpong } from './pipe-pingpong/index.js';
 import { syscallLoop } from './syscall-loop/index.js';
 import { tbench } from './tbench/index.js';
 
@@ -11,6 +12,7 @@ export const workloads = {
   tbench,
   kernbench,
   'syscall-loop': syscallLoop,
+  'pipe-pingpong': pipePingpong,
 } satisfies Record<string, Workload>;
 
 export type WorkloadName = keyof typeof workloads;

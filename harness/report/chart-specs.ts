@@ -52,26 +52,10 @@ export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {
       } as TopLevelSpec,
     });
   }
-  const pe = summary.perEventCost.filter((p) => p.nsPerEvent !== null);
-  if (pe.length > 0) {
-    specs.push({
-      name: 'per-event-cost',
-      title: 'Per-event cost (syscall loop)',
-      spec: {
-        ...BASE,
-        title: { text: 'Cost per trace event, ns (syscall loop)', subtitle: subtitle(summary) },
-        data: { values: pe.map((p) => ({ config: summary.kernels.length > 1 ? `${p.config} (${p.kernel})` : p.config, nsPerEvent: p.nsPerEvent })) },
-        width: { step: 40 },
-        height: 200,
-        mark: 'bar',
-        encoding: {
-          x: { field: 'config', type: 'nominal', sort: traced, axis: { labelAngle: 0 } },
-          y: { field: 'nsPerEvent', type: 'quantitative', title: 'ns per event' },
-          color: { field: 'config', type: 'nominal', sort: traced, legend: null },
-        },
-      } as TopLevelSpec,
-    });
-  }
+  const pe = perEventChart(summary, traced);
+  if (pe) specs.push(pe);
+  const bd = costBreakdownChart(summary, traced);
+  if (bd) specs.push(bd);
   const drift = summary.cells
     .filter((c) => c.primary)
     .flatMap((c) => c.values.map((v) => ({ workload: `${c.workload} (${c.unit})`, config: c.config, boot: v.boot, iteration: v.iteration, value: v.value })));
@@ -100,6 +84,116 @@ export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {
     });
   }
   return specs;
+}
+
+// ---- per-event cost and cost breakdown ----------------------------------------
+
+const kernelTag = (summary: RunSummary, kernel: string) => (summary.kernels.length > 1 ? ` (${kernel})` : '');
+
+/**
+ * ns/event per tracer, one panel per loop and event kind, with the 95 % interval
+ * as a rule. Rows without a point are left out of the chart (the table says
+ * "insufficient data" for them); a point without an interval is drawn without a rule.
+ */
+export function perEventChart(summary: RunSummary, traced: string[]): ChartSpec | null {
+  const rows = summary.perEventCost
+    .filter((p) => p.nsPerEvent !== null)
+    .map((p) => ({
+      panel: `${p.workload}: ${p.kind}${kernelTag(summary, p.kernel)}`,
+      config: p.config, nsPerEvent: p.nsPerEvent, lo: p.lo, hi: p.hi,
+      interval: p.lo === null ? 'insufficient data' : `[${p.lo.toFixed(1)}, ${p.hi!.toFixed(1)}]`,
+    }));
+  if (rows.length === 0) return null;
+  return {
+    name: 'per-event-cost',
+    title: 'Per-event cost per tracer and event kind (ns/event, 95 % interval)',
+    spec: {
+      ...BASE,
+      title: { text: 'Cost per trace event, ns, with 95 % interval', subtitle: subtitle(summary) },
+      data: { values: rows },
+      facet: { column: { field: 'panel', type: 'nominal', title: null } },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: { step: 40 },
+        height: 200,
+        layer: [
+          {
+            mark: 'bar',
+            encoding: {
+              x: { field: 'config', type: 'nominal', sort: traced, axis: { labelAngle: 0 }, title: null },
+              y: { field: 'nsPerEvent', type: 'quantitative', title: 'ns per event' },
+              color: { field: 'config', type: 'nominal', sort: traced, legend: null },
+              tooltip: [{ field: 'config' }, { field: 'nsPerEvent', format: '.1f' }, { field: 'interval' }],
+            },
+          },
+          {
+            transform: [{ filter: 'datum.lo !== null' }],
+            mark: { type: 'rule', color: 'black' },
+            encoding: {
+              x: { field: 'config', type: 'nominal', sort: traced },
+              y: { field: 'lo', type: 'quantitative' },
+              y2: { field: 'hi' },
+            },
+          },
+        ],
+      },
+    } as TopLevelSpec,
+  };
+}
+
+/**
+ * Per traced workload: stacked bars of the slowdown each event kind explains
+ * (events/s × ns/event), beside a black tick at the measured slowdown. Kinds with
+ * no estimate draw nothing; the panel's "not estimated" text names them.
+ */
+export function costBreakdownChart(summary: RunSummary, traced: string[]): ChartSpec | null {
+  const groups = summary.costBreakdown;
+  if (groups.length === 0) return null;
+  const panel = (g: (typeof groups)[number]) => `${g.workload}${kernelTag(summary, g.kernel)}`;
+  // one data source (a faceted chart has one): 'bar' rows per estimated kind, one 'measured' row per cell
+  // no estimated kind anywhere: a chart of ticks alone would suggest zero costs; the table says why
+  if (!groups.some((g) => g.rows.some((r) => r.explained !== null))) return null;
+  const values = [
+    ...groups.flatMap((g) =>
+      g.rows.filter((r) => r.explained !== null).map((r) => ({ type: 'bar', panel: panel(g), config: g.config, kind: r.kind, pct: r.explained! * 100 })),
+    ),
+    ...groups.filter((g) => g.measured).map((g) => ({ type: 'measured', panel: panel(g), config: g.config, kind: null, pct: g.measured!.point * 100 })),
+  ];
+  const x = { field: 'config', type: 'nominal', sort: traced, axis: { labelAngle: 0 }, title: null } as const;
+  return {
+    name: 'cost-breakdown',
+    title: 'Cost breakdown: slowdown explained by each event kind vs measured',
+    spec: {
+      ...BASE,
+      title: {
+        text: 'Slowdown explained per event kind (bars) vs measured (black tick), %',
+        subtitle: [...subtitle(summary), 'explained = events/s × ns/event / (vCPUs × 1e9); kinds without a measured ns/event are not drawn'],
+      },
+      data: { values },
+      facet: { column: { field: 'panel', type: 'nominal', title: null } },
+      resolve: { scale: { y: 'independent' } },
+      spec: {
+        width: { step: 40 },
+        height: 200,
+        layer: [
+          {
+            transform: [{ filter: "datum.type === 'bar'" }],
+            mark: 'bar',
+            encoding: {
+              x, y: { field: 'pct', type: 'quantitative', title: 'slowdown, %', stack: 'zero' },
+              color: { field: 'kind', type: 'nominal', title: 'event kind' },
+              tooltip: [{ field: 'config' }, { field: 'kind' }, { field: 'pct', format: '.2f' }],
+            },
+          },
+          {
+            transform: [{ filter: "datum.type === 'measured'" }],
+            mark: { type: 'tick', color: 'black', thickness: 2 },
+            encoding: { x, y: { field: 'pct', type: 'quantitative' }, tooltip: [{ field: 'config' }, { field: 'pct', format: '.1f', title: 'measured %' }] },
+          },
+        ],
+      },
+    } as TopLevelSpec,
+  };
 }
 
 // ---- forest plot ------------------------------------------------------------

@@ -4,7 +4,7 @@
 // a forest plot of every slowdown, what the run can resolve, and how quiet the
 // host was; then the details the seed thread asked every benchmark to state:
 // versions, the armed instrumentation set, runtime options, hardware.
-import type { CellSummary, RunSummary } from '../stats/summary.js';
+import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import { renderCharts, type RenderedChart } from './charts.js';
 import {
@@ -12,6 +12,7 @@ import {
 } from './format.js';
 import { answerRows, fmtShare, hostPerBoot, stayedNoisy, trustBanner, unusedCounts, verdictWords, type Banner } from './headline.js';
 import { TEXT_FILE } from './text.js';
+import { BREAKDOWN_HEAD, BREAKDOWN_NOTE, breakdownRows, PER_EVENT_HEAD, perEventIntro, perEventRows, REFERENCE_HEAD, referenceRows } from './per-event.js';
 import type { OutputFile } from './types.js';
 
 export const HTML_FILE = 'index.html';
@@ -241,7 +242,8 @@ function hostSection(summary: RunSummary, rs: ResultSet): string {
   const noisy = stayedNoisy(rs.samples);
   if (noisy.length > 0) {
     parts.push(tableHtml(['boot', 'config', 'workload', 'iteration', 'why noisy'],
-      noisy.map((n) => [String(n.boot), esc(n.config), esc(n.workload), String(n.iteration), esc(n.reasons.join('; ') || 'not recorded')]), { cls: () => 'bad' }));
+      // short columns keep their words whole; the reasons take the rest of the width
+      noisy.map((n) => [String(n.boot), esc(n.config), esc(n.workload), String(n.iteration), esc(n.reasons.join('; ') || 'not recorded')]), { id: 'stayed-noisy', cls: () => 'bad', widths: [6, 14, 14, 9, 57] }));
   }
   return parts.join('\n');
 }
@@ -280,9 +282,14 @@ ${hostSection(summary, rs)}
 <h3 id="summary">Per-cell tables</h3>
 <p>Centre: harmonic mean for rates, arithmetic mean for times; ± is the standard deviation of iterations. The interval is over boots (one value per boot). ** p&lt;0.01, * p&lt;0.05 (the interval excludes 0), ns: not significant (Welch's t on log boot values; Mann-Whitney U beside it, informational). Outliers: modified z &gt; ${th.modifiedZ} (Iglewicz &amp; Hoaglin), flagged, never dropped. Lost events are flagged: they make a tracer look cheaper.</p>
 ${blocks.join('\n')}
-${pe.length > 0 ? `<h3>Per-event cost</h3>
-<p>ns/event = (cost per call traced − cost per call vanilla) / (trace events / calls)</p>
-${tableHtml(['kernel', 'workload', 'config', 'ns/call traced', 'ns/call vanilla', 'events/call', 'ns/event'], pe.map((p) => [esc(p.kernel), esc(p.workload), esc(p.config), fmtNum(p.nsPerCallTraced), fmtNum(p.nsPerCallVanilla), fmtNum(p.eventsPerCall), fmtNum(p.nsPerEvent)]))}` : ''}
+${pe.length > 0 ? `<h3 id="per-event">Per-event cost</h3>
+<p>${esc(perEventIntro(summary))}</p>
+${tableHtml(PER_EVENT_HEAD, perEventRows(pe).map((r) => r.map(esc)))}
+<p><strong>Published reference, hardware, not measured here:</strong> ${esc(PUBLISHED_REFERENCE.source)}.</p>
+${tableHtml(REFERENCE_HEAD, referenceRows().map((r) => r.map(esc)))}` : ''}
+${summary.costBreakdown.length > 0 ? `<h3 id="cost-breakdown">Cost breakdown</h3>
+<p>${esc(BREAKDOWN_NOTE)}</p>
+${tableHtml(BREAKDOWN_HEAD, breakdownRows(summary.costBreakdown).map((r) => r.map(esc)))}` : ''}
 ${failed.length > 0 ? `<h3>Failed samples (counted, not used)</h3>
 ${tableHtml(['kernel', 'config', 'workload', 'boot', 'iteration', 'error'], failed.map((f) => [esc(f.kernel), esc(f.config), esc(f.workload), String(f.boot), String(f.iteration), esc(f.error ?? '')]), { cls: () => 'bad', widths: [12, 10, 12, 6, 8, 52] })}` : ''}
 <h3 id="charts">Other charts</h3>

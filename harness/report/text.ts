@@ -3,11 +3,12 @@
 // one block per workload, one column per configuration, with the slowdown,
 // its 95 % interval and verdict, the A/A control and the run's minimum
 // detectable slowdown, and the trace volume under it.
-import type { CellSummary, RunSummary } from '../stats/summary.js';
+import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import {
   EMULATION_NOTICE, fmtCentre, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, workloadLabel,
 } from './format.js';
+import { BREAKDOWN_HEAD, BREAKDOWN_NOTE, breakdownRows, PER_EVENT_HEAD, perEventIntro, perEventRows, REFERENCE_HEAD, referenceRows } from './per-event.js';
 import type { OutputFile } from './types.js';
 
 export const TEXT_FILE = 'report.txt';
@@ -128,16 +129,20 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
     }
     const pe = summary.perEventCost.filter((p) => p.kernel === kernel);
     if (pe.length > 0) {
-      for (const workload of [...new Set(pe.map((p) => p.workload))]) {
-        out.push('');
-        out.push(`per-event cost (${workload}): ns/event = (ns/call traced - ns/call vanilla) / (trace events / calls)`);
-        out.push(
-          ...table([
-            ['config', 'ns/call traced', 'ns/call vanilla', 'events/call', 'ns/event'],
-            ...pe.filter((p) => p.workload === workload).map((p) => [p.config, fmtNum(p.nsPerCallTraced), fmtNum(p.nsPerCallVanilla), fmtNum(p.eventsPerCall), fmtNum(p.nsPerEvent)]),
-          ]),
-        );
-      }
+      out.push('');
+      out.push('per-event cost (ns per trace event):');
+      out.push(`  ${perEventIntro(summary)}`);
+      out.push(...table([PER_EVENT_HEAD, ...perEventRows(pe)]));
+      out.push('');
+      out.push(`reference: ${PUBLISHED_REFERENCE.source}`);
+      out.push(...table([REFERENCE_HEAD, ...referenceRows()]));
+    }
+    const bd = summary.costBreakdown.filter((g) => g.kernel === kernel);
+    if (bd.length > 0) {
+      out.push('');
+      out.push('cost breakdown (share of the slowdown each event kind explains):');
+      out.push(`  ${BREAKDOWN_NOTE}`);
+      out.push(...table([BREAKDOWN_HEAD, ...breakdownRows(bd)]));
     }
   }
   // failures of a (kernel, config, workload) that has no successful sample at all

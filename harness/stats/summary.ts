@@ -18,6 +18,10 @@ import { madOutliers, modifiedZScores as modifiedZ, MODIFIED_Z_THRESHOLD } from 
 import { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 import { centre, type Better, type CentreKind } from './slowdown.js';
 import { welchTTest, type WelchResult } from './welch.js';
+import { costBreakdown, perEventCosts, PER_EVENT_METHOD, type BreakdownGroup, type PerEventCost } from './per-event.js';
+
+export { PER_EVENT_METHOD, PUBLISHED_REFERENCE } from './per-event.js';
+export type { BreakdownGroup, BreakdownRow, PerEventCost } from './per-event.js';
 
 export { BASELINE_CONFIG, cellKey, centreKind, isAaControl } from './cells.js';
 export type { CellIdentity, CellUnit, NoisySample } from './cells.js';
@@ -54,7 +58,7 @@ export const PRIMARY_METRICS: Record<string, string> = Object.fromEntries(
   Object.entries(workloads).map(([name, w]) => [name, w.primaryMetric]),
 );
 /** workloads whose primary metric is a cost per operation, and the metric counting the operations */
-export const PER_EVENT_COST: Record<string, { callsMetric: string }> = Object.fromEntries(
+export const PER_EVENT_COST: Record<string, { callsMetric: string; events?: string[] }> = Object.fromEntries(
   Object.entries(workloads).flatMap(([name, w]) => (w.perEventCost ? [[name, w.perEventCost]] : [])),
 );
 const COUNT_METRICS = new Set(Object.values(PER_EVENT_COST).map((p) => p.callsMetric));
@@ -162,18 +166,6 @@ export interface CellSummary extends CellIdentity {
   insufficient: InsufficientReason | null;
 }
 
-export interface PerEventCost {
-  kernel: string;
-  workload: string;
-  config: string;
-  nsPerCallTraced: number;
-  nsPerCallVanilla: number;
-  /** trace events / calls made; null when the samples have no trace stats or calls */
-  eventsPerCall: number | null;
-  /** (nsPerCall traced - vanilla) / eventsPerCall */
-  nsPerEvent: number | null;
-}
-
 export interface FailedSample {
   kernel: string;
   config: string;
@@ -229,7 +221,12 @@ export interface RunSummary {
   failedSamples: FailedSample[];
   /** noisy samples in the whole run (never used) */
   noisySamples: number;
+  /** ns/event per traced config and event kind, with intervals (per-event.ts) */
   perEventCost: PerEventCost[];
+  /** per traced config and workload: the share of the slowdown each event kind explains */
+  costBreakdown: BreakdownGroup[];
+  /** how the per-event intervals are computed, for reports to print */
+  perEventMethod: string;
   /** A/A control per kernel and workload (primary metric); empty when the suite has none */
   aa: AaResult[];
   mds: MinimumDetectable[];
@@ -299,6 +296,7 @@ export function summarize(rs: ResultSet): RunSummary {
   const aa = aaResults(cells);
   judgeSpeedups(cells, mds, aa);
   const trust = trustOf(aa);
+  const pe = perEventCosts({ cells: cells.filter((c) => c.primary && PER_EVENT_COST[c.workload]), groups, decls: PER_EVENT_COST, level: CI_LEVEL });
 
   const configs = uniqueInOrder(samples.map((s) => s.config)).sort((a, b) =>
     a === BASELINE_CONFIG ? -1 : b === BASELINE_CONFIG ? 1 : 0,
@@ -315,7 +313,9 @@ export function summarize(rs: ResultSet): RunSummary {
     cells,
     failedSamples,
     noisySamples: samples.filter((s) => s.status === 'noisy').length,
-    perEventCost: perEventCost(cells, groups),
+    perEventCost: pe,
+    costBreakdown: breakdown(cells, groups, pe, manifest.machine),
+    perEventMethod: PER_EVENT_METHOD,
     aa,
     mds,
     trust,
@@ -501,31 +501,23 @@ function trustOf(aa: AaResult[]): { ok: boolean; reasons: string[] } {
 }
 
 /**
- * Per-event cost of each workload that declares one (Workload.perEventCost):
- * (cost per call traced - vanilla) / (trace events per call).
+ * The cost breakdown of every traced primary cell of the other workloads
+ * (per-event.ts costBreakdown); the guest's vCPUs come from the manifest's machine.
  */
-function perEventCost(cells: CellSummary[], groups: Map<string, CellData>): PerEventCost[] {
-  const out: PerEventCost[] = [];
-  for (const [workload, decl] of Object.entries(PER_EVENT_COST)) {
-    const costCells = cells.filter((c) => c.workload === workload && c.primary);
-    for (const cell of costCells) {
-      if (cell.config === BASELINE_CONFIG || cell.aaControl || cell.invalid > 0) continue;
-      const base = costCells.find((c) => c.kernel === cell.kernel && c.config === BASELINE_CONFIG);
-      if (!base || base.invalid > 0) continue;
-      // events and calls from the same used samples (each carries both)
-      let events = 0, calls = 0;
-      for (const { s, value } of groups.get(cellKey(cell.kernel, cell.config, workload, decl.callsMetric))?.samples ?? []) {
-        if (!s.trace) continue;
-        events += s.trace.events;
-        calls += value;
-      }
-      const eventsPerCall = calls > 0 ? events / calls : null;
-      const delta = cell.mean - base.mean;
-      out.push({
-        kernel: cell.kernel, workload, config: cell.config, nsPerCallTraced: cell.mean, nsPerCallVanilla: base.mean,
-        eventsPerCall, nsPerEvent: eventsPerCall !== null && eventsPerCall > 0 ? delta / eventsPerCall : null,
-      });
-    }
-  }
-  return out;
+function breakdown(cells: CellSummary[], groups: Map<string, CellData>, pe: PerEventCost[], machine: Record<string, unknown> | undefined): BreakdownGroup[] {
+  const cpus = typeof machine?.cpus === 'number' && machine.cpus > 0 ? machine.cpus : null;
+  if (cpus === null || pe.length === 0) return [];
+  const traced = cells.filter((c) => c.primary && !PER_EVENT_COST[c.workload] && c.config !== BASELINE_CONFIG && !c.aaControl && c.tracer !== 'none');
+  return costBreakdown({
+    cells: traced.map((c) => ({
+      kernel: c.kernel, config: c.config, workload: c.workload, better: c.better,
+      slowdown: c.vsBaseline ? { point: c.vsBaseline.slowdown.point, lo: c.vsBaseline.slowdown.lo, hi: c.vsBaseline.slowdown.hi } : null,
+    })),
+    samples: (k, cfg, w) => {
+      const c = traced.find((x) => x.kernel === k && x.config === cfg && x.workload === w);
+      return c ? (groups.get(c.key)?.samples ?? []).map((x) => x.s) : [];
+    },
+    costs: pe,
+    cpus,
+  });
 }
