@@ -199,6 +199,32 @@ export const machineSchema = z
   .strict();
 export type MachineConfig = z.infer<typeof machineSchema>;
 
+/**
+ * TEST ONLY (test/e2e/faults.e2e.test.ts). A fault the guest job injects on
+ * purpose, so the fault-injection suite can prove what survives it. Keyed by boot
+ * index and boot attempt (a boot retried after a panic is attempt 2, so it does
+ * not panic again), workload and iteration; applied to the first noisy-retry try
+ * only. Real suites never set `faults`. hang: the job sleeps past the boot timeout
+ * after the iteration's start mark. panic: `c` to /proc/sysrq-trigger `afterS`
+ * into the iteration. disk-full: the scratch filesystem is filled before the
+ * iteration (reserved blocks too: the guest runs as root) and emptied after it.
+ * trace-buffer: the ftrace ring buffer is shrunk to `kib` per CPU before the
+ * iteration, so a non-overwriting consumer that cannot keep up loses events.
+ */
+const faultAt = {
+  boot: z.number().int().min(1),
+  attempt: z.number().int().min(1).default(1),
+  workload: z.string().min(1),
+  iteration: z.number().int().min(1),
+};
+export const faultSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('hang'), ...faultAt }).strict(),
+  z.object({ kind: z.literal('panic'), ...faultAt, afterS: z.number().int().min(0).max(600).default(3) }).strict(),
+  z.object({ kind: z.literal('disk-full'), ...faultAt }).strict(),
+  z.object({ kind: z.literal('trace-buffer'), ...faultAt, kib: z.number().int().min(1).max(1 << 20) }).strict(),
+]);
+export type Fault = z.infer<typeof faultSchema>;
+
 export const suiteSchema = z
   .object({
     name,
@@ -228,6 +254,8 @@ export const suiteSchema = z
       })
       .strict()
       .optional(),
+    /** TEST ONLY: faults injected into the guest job (faultSchema) */
+    faults: z.array(faultSchema).optional(),
   })
   .strict();
 export type SuiteInput = z.infer<typeof suiteSchema>;
@@ -430,6 +458,9 @@ function suiteRules(s: SuiteInput, file: string, root: string): string[] {
     if (!r.success) for (const p of zodProblems(r.error)) problems.push(`workloads.${i}.params.${p}`);
   });
   if (s.adaptive && s.adaptive.maxRounds < s.rounds) problems.push(`adaptive.maxRounds: ${s.adaptive.maxRounds} is below rounds (${s.rounds})`);
+  s.faults?.forEach((f, i) => {
+    if (!s.workloads.some((w) => w.name === f.workload)) problems.push(`faults.${i}.workload: "${f.workload}" is not a workload of this suite`);
+  });
   return problems;
 }
 

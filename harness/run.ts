@@ -274,7 +274,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
   const quiet = suite.machine.quiet;
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: quiet.retries });
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: quiet.retries, attempt, faults: suite.faults });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);

@@ -125,6 +125,10 @@ export class QemuMachine implements Machine {
     const rcFile = `${req.spec.shareDir}/out/job.rc`;
     const jobRc = existsSync(rcFile) ? Number(readFileSync(rcFile, 'utf8').trim()) : null;
     const verdict = classify(consoleText, timedOut, jobRc);
+    // QEMU killed from outside mid-run (OOM killer, an operator): name the signal, not "powered off"
+    if (verdict.status === 'job-failed' && jobRc === null && result.signal && !timedOut && marks.length) {
+      verdict.message = `QEMU was killed by ${result.signal} before the guest job ended`;
+    }
     if (verdict.status === 'job-failed' && jobRc === null && result.exitCode !== 0 && !marks.length) {
       verdict.message = `QEMU exited (${result.exitCode ?? result.signal}) before the guest started: ${tail.trim().split('\n').slice(-3).join(' | ')}`;
     }
