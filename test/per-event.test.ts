@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { chartSpecs, costBreakdownChart, perEventChart } from '../harness/report/chart-specs.js';
+import { renderChartSvg } from '../harness/report/charts.js';
 import { breakdownRows, perEventRows, referenceRows, REFERENCE_HEAD } from '../harness/report/per-event.js';
 import { groupCells } from '../harness/stats/cells.js';
 import { tQuantile } from '../harness/stats/interval.js';
@@ -197,5 +198,15 @@ describe('costBreakdown', () => {
     const none = { ...summary as object, costBreakdown: bd.map((g) => ({ ...g, rows: g.rows.map((r) => ({ ...r, explained: null })) })) } as never;
     assert.equal(costBreakdownChart(none, ['kt']), null);
     assert.equal(typeof chartSpecs, 'function');
+  });
+
+  it('both charts compile and render to SVG with their marks', async () => {
+    const summary = { perEventCost: costs, costBreakdown: bd, kernels: ['k'], emulated: true } as never;
+    for (const chart of [perEventChart(summary, ['kt', 'ft'])!, costBreakdownChart(summary, ['kt', 'ft'])!]) {
+      const svg = await renderChartSvg(chart);
+      assert.match(svg, /^<svg/);
+      assert.match(svg, /EMULATED \(TCG\)/);
+      assert.ok((svg.match(/<path/g) ?? []).length > 4, `${chart.name}: no marks drawn`);
+    }
   });
 });
