@@ -1,6 +1,6 @@
 // Hostile tracer-native names and filters (issue 11, "Injection"). Two
 // independent guards are tested for every tracer configuration (ftrace,
-// ftrace-streaming, lttng, lttng-streaming, ktrace):
+// ftrace-streaming, lttng, lttng-streaming, ktrace, perf, perf-streaming):
 //  (a) the config rules refuse, at load, any native name or filter outside the
 //      driver's declared grammar: `bench --dry-run` exits 2 naming the file, the
 //      field and the event, and nothing starts;
@@ -24,6 +24,7 @@ import { guestContext } from '../harness/job.js';
 import { shellQuote } from '../harness/shell-quote.js';
 import { ftrace, ftraceOptions, T } from '../harness/tracers/ftrace.js';
 import { ktrace, ktraceOptions } from '../harness/tracers/ktrace.js';
+import { tracers } from '../harness/tracers/index.js';
 import { lttng, lttngOptions } from '../harness/tracers/lttng/index.js';
 import type { ResolvedEvent, TracerDriver } from '../harness/types.js';
 
@@ -58,7 +59,7 @@ const IN_STRING = '(letters, digits, spaces and . * ? [ ] : / + , = @ % ^ # ~ - 
 
 interface TracerCase {
   config: string;
-  tracer: 'ftrace' | 'lttng' | 'ktrace';
+  tracer: 'ftrace' | 'lttng' | 'ktrace' | 'perf';
   name: string;
   rule: string;
   /** a valid filter the hostile suffixes are appended to; null: the tracer takes no filters */
@@ -71,6 +72,8 @@ const CASES: TracerCase[] = [
   { config: 'lttng', tracer: 'lttng', name: 'sched_switch', rule: LTTNG_RULE, filter: '$ctx.procname == "dbench"', grammar: LTTNG_GRAMMAR },
   { config: 'lttng-streaming', tracer: 'lttng', name: 'sched_switch', rule: LTTNG_RULE, filter: '$ctx.procname == "dbench"', grammar: LTTNG_GRAMMAR },
   { config: 'ktrace', tracer: 'ktrace', name: 'sched_switch', rule: KTRACE_RULE, filter: null, grammar: '' },
+  { config: 'perf', tracer: 'perf', name: 'sched:sched_switch', rule: FTRACE_RULE, filter: 'prev_pid > 0', grammar: FTRACE_GRAMMAR },
+  { config: 'perf-streaming', tracer: 'perf', name: 'sched:sched_switch', rule: FTRACE_RULE, filter: 'prev_pid > 0', grammar: FTRACE_GRAMMAR },
 ];
 
 /** The exact problem line for a hostile name. */
@@ -84,7 +87,7 @@ const nameProblem = (c: TracerCase, k: Kind) =>
  */
 function filterProblem(c: TracerCase, k: Kind): string | undefined {
   const field = `filters.${k}.${c.tracer}: event "${k}": `;
-  if (c.filter === null) return `${field}ktrace takes no filter (it records every hit of an armed event); remove it`;
+  if (c.filter === null) return `${field}${c.tracer} takes no filter (it records every hit of an armed event); remove it`;
   const f = c.filter + HOSTILE[k];
   const col = c.filter.length + 1;
   const head = `${field}${c.tracer} filter ${JSON.stringify(f)}: `;
@@ -168,7 +171,7 @@ describe('(a) hostile native names and filters are refused at load', () => {
     const instr = join(dir, 'i.yaml');
     writeFileSync(instr, JSON.stringify({ name: 'x', events: { sched_switch: { ftrace: ['sched:sched_switch'], 'perf;reboot': ['x'] } } }));
     writeFileSync(join(dir, 's.yaml'), 'name: s\nconfigs: [vanilla, ftrace]\ninstrumentation: ./i.yaml\nworkloads: [{name: dbench}]\n');
-    assert.throws(() => loadSuite(join(dir, 's.yaml')), { message: `${instr}: invalid configuration:\n  events.sched_switch.perf;reboot: event "sched_switch": no tracer "perf;reboot" (have: ftrace, lttng, ktrace)` });
+    assert.throws(() => loadSuite(join(dir, 's.yaml')), { message: `${instr}: invalid configuration:\n  events.sched_switch.perf;reboot: event "sched_switch": no tracer "perf;reboot" (have: ${Object.keys(tracers).join(', ')})` });
   });
   it('the shipped instrumentation set passes', () => {
     assert.equal(loadSuite('quick').instrumentation.name, 'default');

@@ -3,10 +3,12 @@ import type { TracerDriver } from '../types.js';
 import { ftrace } from './ftrace.js';
 import { ktrace } from './ktrace.js';
 import { lttng } from './lttng/index.js';
+import { perf } from './perf.js';
 
 export const tracers = {
   ftrace,
   lttng,
   ktrace,
+  perf,
 } satisfies Record<string, TracerDriver>;
 export type TracerName = keyof typeof tracers;
