@@ -1,6 +1,6 @@
 // Hostile tracer-native names and filters (issue 11, "Injection"). Two
 // independent guards are tested for every tracer configuration (ftrace,
-// ftrace-streaming, lttng, lttng-streaming, ktrace, perf, perf-streaming):
+// ftrace-streaming, lttng, lttng-streaming, ktrace, perf, perf-streaming, ebpf):
 //  (a) the config rules refuse, at load, any native name or filter outside the
 //      driver's declared grammar: `bench --dry-run` exits 2 naming the file, the
 //      field and the event, and nothing starts;
@@ -59,7 +59,7 @@ const IN_STRING = '(letters, digits, spaces and . * ? [ ] : / + , = @ % ^ # ~ - 
 
 interface TracerCase {
   config: string;
-  tracer: 'ftrace' | 'lttng' | 'ktrace' | 'perf';
+  tracer: 'ftrace' | 'lttng' | 'ktrace' | 'perf' | 'ebpf';
   name: string;
   rule: string;
   /** a valid filter the hostile suffixes are appended to; null: the tracer takes no filters */
@@ -74,6 +74,7 @@ const CASES: TracerCase[] = [
   { config: 'ktrace', tracer: 'ktrace', name: 'sched_switch', rule: KTRACE_RULE, filter: null, grammar: '' },
   { config: 'perf', tracer: 'perf', name: 'sched:sched_switch', rule: FTRACE_RULE, filter: 'prev_pid > 0', grammar: FTRACE_GRAMMAR },
   { config: 'perf-streaming', tracer: 'perf', name: 'sched:sched_switch', rule: FTRACE_RULE, filter: 'prev_pid > 0', grammar: FTRACE_GRAMMAR },
+  { config: 'ebpf', tracer: 'ebpf', name: 'sched:sched_switch', rule: FTRACE_RULE, filter: null, grammar: '' },
 ];
 
 /** The exact problem line for a hostile name. */

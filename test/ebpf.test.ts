@@ -1,0 +1,58 @@
+// The ebpf (bpftrace) driver: the program generated from tracefs formats, what its
+// fragments do per iteration, and its parsers on output captured from a real
+// guest (test/fixtures/ebpf, see its README.md).
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ParseError } from '../harness/errors.js';
+import { guestContext } from '../harness/job.js';
+import { ebpf, ebpfOptions, ebpfStats, parseEbpfArmed, parseEbpfCollect, PROBE_AWK } from '../harness/tracers/ebpf.js';
+
+const FIX = join(import.meta.dirname, 'fixtures/ebpf');
+const ctx = guestContext(2);
+/** the probe the guest's awk writes for one format file */
+const probeFor = (ev: string, format: string) => execFileSync('awk', ['-v', `ev=${ev}`, PROBE_AWK, join(FIX, 'formats-host-6.18', format)], { encoding: 'utf8' }).trim();
+
+describe('ebpf program generated from tracefs formats', () => {
+  it('sched_switch: every field, char arrays as strings, behind the on/off map (which also names the reader to skip)', () => {
+    assert.equal(
+      probeFor('sched:sched_switch', 'sched_switch'),
+      'tracepoint:sched:sched_switch { $o = @on[0]; if ($o != 0 && pid != $o) { printf("%llu %d sched:sched_switch %s %lld %lld %lld %s %lld %lld\\n", nsecs, cpu, args.prev_comm, (int64)args.prev_pid, (int64)args.prev_prio, (int64)args.prev_state, args.next_comm, (int64)args.next_pid, (int64)args.next_prio); } }',
+    );
+  });
+  it('sys_enter: an array element by element; netif_receive_skb: a __data_loc string through str()', () => {
+    assert.match(probeFor('raw_syscalls:sys_enter', 'sys_enter'), /\(int64\)args\.id, \(int64\)args\.args\[0\], .*\(int64\)args\.args\[5\]\); \} \}$/);
+    assert.match(probeFor('net:netif_receive_skb', 'netif_receive_skb'), /\(int64\)args\.skbaddr, \(int64\)args\.len, str\(args\.name\)\); \} \}$/);
+  });
+});
+
+describe('ebpf fragments', () => {
+  const o = ebpfOptions.parse({});
+  it('start and stop only flip the map: bpftrace is started once, at setup', () => {
+    const perIteration = [...ebpf.start(o, ctx), ...ebpf.stop(o, ctx), ...ebpf.collect(o, ctx)].join('\n');
+    // on: the map holds bpftrace's pid (its own events skipped); off: 0
+    assert.ok(perIteration.includes('bpftool map update id $(cat /tb-trace/ebpf/mapid) key 0 0 0 0 0 0 0 0 value $(awk -v p=$(cat /tb-trace/ebpf/pid) '));
+    assert.ok(perIteration.includes('bpftool map update id $(cat /tb-trace/ebpf/mapid) key 0 0 0 0 0 0 0 0 value $(awk -v p=0 '));
+    assert.doesNotMatch(perIteration, /bpftrace |kill /);
+    assert.match(ebpf.setup([{ logical: 'sched_switch', native: ['sched:sched_switch'] }], o, ctx).join('\n'), /BPFTRACE_PERF_RB_PAGES=256 BPFTRACE_MAX_STRLEN=64 setsid bpftrace /);
+  });
+  it('refuses a buffer that is not a power of two, naming the field', () => {
+    const r = ebpfOptions.safeParse({ rbPagesPerCpu: 352 });
+    assert.deepEqual(r.success ? [] : r.error.issues.map((i) => i.path.join('.')), ['rbPagesPerCpu']);
+  });
+});
+
+describe('ebpf statistics', () => {
+  it('events are records read plus lost; stray output is refused', () => {
+    const s = ebpfStats('bytes 300\nlines 3\nevent sched:sched_switch 2\nevent raw_syscalls:sys_enter 1\nbad 0\nlost 4\n');
+    assert.deepEqual([s.events, s.bytes, s.lost, s.overwritten], [7, 300, 4, 0]);
+    assert.throws(() => ebpfStats('bytes 300\nlines 3\nevent x:y 2\nbad 1\nlost 0\n'), /1 output lines are not/);
+    assert.throws(() => parseEbpfCollect('bytes 1\nlines 1\nbad 0\n'), /no "lost" line/);
+    assert.throws(() => parseEbpfCollect('bytes -1\n'), ParseError);
+  });
+  it('the armed set is what the guest mapped back from bpftool perf', () => {
+    assert.deepEqual(parseEbpfArmed('armed sched:sched_switch\narmed raw_syscalls:sys_enter\nnoise\n'), ['sched:sched_switch', 'raw_syscalls:sys_enter']);
+  });
+});
