@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { ParseError } from '../harness/errors.js';
 import { guestContext } from '../harness/job.js';
-import { parsePerfCollect, parsePerfEvlist, perf, perfOptions, perfRecordArgs, perfStats } from '../harness/tracers/perf.js';
+import { parsePerfCollect, parsePerfEvlist, perf, perfOptions, perfRecordArgs, perfStats, RECORDS_AWK } from '../harness/tracers/perf.js';
 
 const FIX = join(import.meta.dirname, 'fixtures/perf');
 const fixture = (f: string) => readFileSync(join(FIX, f), 'utf8');
@@ -89,5 +89,31 @@ describe('perf statistics', () => {
     assert.throws(() => parsePerfCollect('== file 10\n== times\n1\n2\n'), /no "== records" section/);
     assert.throws(() => parsePerfCollect(collect(['cpu 0 x 1 2'], [])), /samples: not a number/);
     assert.throws(() => parsePerfCollect(collect(['something else'], [])), /unexpected records line/);
+  });
+});
+
+describe('perf output captured with the image\'s perf 6.12 (test/fixtures/perf/README.md)', () => {
+  it('the armed set read back with `evlist -v` is the 16 pinned tracepoints, without perf\'s dummy side-band event', () => {
+    for (const mode of ['flight-recorder', 'streaming']) {
+      const armed = parsePerfEvlist(fixture(`armed-${mode}-chroot-6.12.out`));
+      assert.equal(armed.length, 16);
+      assert.ok(armed.includes('raw_syscalls:sys_enter') && armed.includes('block:block_rq_complete'));
+      assert.ok(!armed.some((a) => a.startsWith('dummy')));
+    }
+  });
+  it('collect: flight recorder and streaming', () => {
+    const fr = perfStats(fixture('collect-flight-recorder-chroot-6.12.out'), perfOptions.parse({}));
+    assert.ok(fr.events >= (fr.details as { keptSamples: number }).keptSamples && fr.bytes > 0);
+    assert.match(fr.method, /--overwrite/);
+    const st = perfStats(fixture('collect-streaming-chroot-6.12.out'), perfOptions.parse({ mode: 'streaming' }));
+    assert.deepEqual([st.events, st.bytes, st.lost], [10400, 1263622, 0]);
+    assert.equal(st.perEvent!['raw_syscalls:sys_enter'], 2039);
+  });
+  it('the guest\'s awk sums PERF_RECORD_LOST counts and counts samples per CPU and event', () => {
+    const out = execFileSync('awk', [RECORDS_AWK, join(FIX, 'script-lost-chroot-6.12.txt')], { encoding: 'utf8' });
+    const r = parsePerfCollect(`== file 1\n== times\n1\n2\n== records\n${out}`);
+    assert.deepEqual([r.lost, r.lostRecords], [100 + 3676 + 3961 + 8365 + 4672, 5]);
+    assert.equal(r.perEvent['raw_syscalls:sys_enter'], 20);
+    assert.deepEqual(r.perCpu.map((c) => c.samples).reduce((a, b) => a + b, 0), 20);
   });
 });

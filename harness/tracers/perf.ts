@@ -218,7 +218,7 @@ export function parsePerfEvlist(raw: string): string[] {
 }
 
 // awk over `perf script --show-lost-events -F event,cpu,time`: "[001]  12.345678: sched:sched_switch:" and "[001]  12.3: PERF_RECORD_LOST lost 251"
-const RECORDS_AWK = String.raw`{ c = $1; gsub(/[][]/, "", c); c += 0; t = $2; sub(/:$/, "", t); t += 0 } $3 == "PERF_RECORD_LOST" { lost += $5; lr++; next } { e = $3; sub(/:$/, "", e); n[c]++; ev[e]++; if (!(c in a) || t < a[c]) a[c] = t; if (!(c in b) || t > b[c]) b[c] = t } END { for (c in n) printf "cpu %d %d %.6f %.6f\n", c, n[c], a[c], b[c]; for (e in ev) printf "event %s %d\n", e, ev[e]; printf "lost %d %d\n", lost, lr }`;
+export const RECORDS_AWK = String.raw`{ c = $1; gsub(/[][]/, "", c); c += 0; t = $2; sub(/:$/, "", t); t += 0 } $3 == "PERF_RECORD_LOST" { lost += $5; lr++; next } { e = $3; sub(/:$/, "", e); n[c]++; ev[e]++; if (!(c in a) || t < a[c]) a[c] = t; if (!(c in b) || t > b[c]) b[c] = t } END { for (c in n) printf "cpu %d %d %.6f %.6f\n", c, n[c], a[c], b[c]; for (e in ev) printf "event %s %d\n", e, ev[e]; printf "lost %d %d\n", lost, lr }`;
 
 export const perf: TracerDriver<PerfOptions> = {
   name: 'perf',
