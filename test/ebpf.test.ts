@@ -56,3 +56,25 @@ describe('ebpf statistics', () => {
     assert.deepEqual(parseEbpfArmed('armed sched:sched_switch\narmed raw_syscalls:sys_enter\nnoise\n'), ['sched:sched_switch', 'raw_syscalls:sys_enter']);
   });
 });
+
+describe('ebpf output captured with the image\'s bpftrace 0.23 and bpftool (test/fixtures/ebpf/README.md)', () => {
+  const fx = (f: string) => readFileSync(join(FIX, f), 'utf8');
+  it('the program as attached has one recording probe per pinned event', () => {
+    const probes = fx('setup-chroot-0.23.out').split('\n').filter((l) => l.startsWith('tracepoint:'));
+    assert.equal(probes.length, 16);
+    for (const p of probes) assert.match(p, /^tracepoint:(\w+:\w+) \{ \$o = @on\[0\]; if \(\$o != 0 && pid != \$o\) \{ printf\("%llu %d \1[ %a-z]*\\n", nsecs, cpu[^;]*\); \} \}$/);
+  });
+  it('the armed set read back through bpftool perf is the 16 pinned tracepoints', () => {
+    const armed = parseEbpfArmed(fx('armed-chroot-0.23.out'));
+    assert.equal(armed.length, 16);
+    assert.ok(armed.includes('raw_syscalls:sys_enter') && armed.includes('napi:napi_poll'));
+  });
+  it('collect: records per event, lost, bytes', () => {
+    const s = ebpfStats(fx('collect-chroot-0.23.out'));
+    assert.deepEqual([s.events, s.bytes, s.lost], [26336, 1633069, 0]);
+    assert.equal(s.perEvent!['raw_syscalls:sys_enter'], 5204);
+  });
+  it('every line the reader wrote is a record the count accepts', () => {
+    for (const l of fx('trace-excerpt-chroot-0.23.txt').trim().split('\n').slice(0, -1)) assert.match(l, /^\d+ \d+ \w+:\w+( |$)/);
+  });
+});
