@@ -3,6 +3,7 @@
 // one block per workload, one column per configuration, with the slowdown,
 // its 95 % interval and verdict, the A/A control and the run's minimum
 // detectable slowdown, and the trace volume under it.
+import { completeness } from './completeness.js';
 import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import {
@@ -31,6 +32,9 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
     lines.push('UNTRUSTED RUN: its own A/A control says the boots differ by more than chance; no slowdown below is a measurement of a tracer');
     for (const r of summary.trust.reasons) lines.push(`  ${r}`);
   }
+  const done = completeness(m);
+  // a killed run that was never resumed must not read like a finished one
+  if (done.label) lines.push(`INCOMPLETE RUN — ${done.label}`);
   if (summary.emulated) lines.push(EMULATION_NOTICE);
   if (summary.noisySamples > 0) lines.push(`noisy iterations: ${summary.noisySamples} (the host interfered; shown per cell, never used as values)`);
   if (summary.failedSamples.length > 0) lines.push(`failed samples: ${summary.failedSamples.length} (counted and listed, never used as values)`);
