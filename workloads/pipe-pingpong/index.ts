@@ -24,11 +24,11 @@ if (PINGPONG_SOURCE.split('\n').includes(EOF_MARK)) throw new Error(`pingpong.c 
 export const pingpongParams = z
   .object({
     /**
-     * Timed round trips per batch. Under TCG one round trip costs ~40-100 us
-     * (two wake-ups of an idle vCPU), so 4000 x 5 batches is a few seconds; natively
-     * it is ~10 ms per batch.
+     * Timed round trips per batch. Under TCG one round trip costs ~250 us on a quiet
+     * host (two wake-ups of an idle vCPU; measured in the quick suite, fixtures/03),
+     * so 2000 x 5 batches is ~2.5 s per iteration; natively it is milliseconds.
      */
-    roundTrips: z.number().int().min(1).default(4000),
+    roundTrips: z.number().int().min(1).default(2000),
     /** timed batches per iteration; the parser takes their median (a robust in-boot estimate) */
     batches: z.number().int().min(1).default(5),
     /** untimed round trips before the first batch (fault-in, CPU wake-up paths warm) */
