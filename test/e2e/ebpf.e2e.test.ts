@@ -14,7 +14,7 @@ test('ebpf (bpftrace) arms the pinned set and records dbench and a syscall loop'
     configs: ['vanilla', 'ebpf'],
     workloads: [
       { name: 'dbench', params: { clients: 2, seconds: 3 } },
-      { name: 'syscall-loop', params: { calls: CALLS, cpus: 1 } },
+      { name: 'syscall-loop', params: { calls: CALLS, batches: 1, cpus: 1 } },
     ],
   });
   const m = rs.manifest;

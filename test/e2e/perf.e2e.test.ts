@@ -15,7 +15,7 @@ test('perf arms the pinned set, records dbench and a syscall loop in flight-reco
     configs: ['vanilla', 'perf', 'perf-streaming'],
     workloads: [
       { name: 'dbench', params: { clients: 2, seconds: 3 } },
-      { name: 'syscall-loop', params: { calls: CALLS, cpus: 1 } },
+      { name: 'syscall-loop', params: { calls: CALLS, batches: 1, cpus: 1 } },
     ],
   });
   const m = rs.manifest;
