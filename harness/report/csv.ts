@@ -41,7 +41,7 @@ const COLUMNS_SUMMARY = [
   'noisy', 'retried_excluded', 'warmup_excluded', 'centre', 'centre_kind', 'median', 'stddev', 'cv', 'min', 'max', 'slowdown', 'ci_lo',
   'ci_hi', 'ci_level', 'verdict', 'insufficient', 'mann_whitney_u',
   'mann_whitney_p', 'mann_whitney_method', 'welch_t', 'welch_df', 'welch_p', 'significant', 'trace_events', 'trace_bytes',
-  'trace_mbps', 'bytes_per_event', 'trace_lost', 'trace_overwritten', 'trace_method', 'flags',
+  'trace_mbps', 'bytes_per_event', 'trace_lost', 'trace_overwritten', 'trace_method', 'trace_bytes_counts', 'flags',
 ];
 
 /**
@@ -68,6 +68,7 @@ export function summaryCsv(summary: RunSummary, rs: ResultSet): string {
     trace_events: blank(c.trace?.events), trace_bytes: blank(c.trace?.bytes), trace_mbps: blank(c.trace?.traceMBps),
     bytes_per_event: blank(c.trace?.bytesPerEvent), trace_lost: blank(c.trace?.lost), trace_overwritten: blank(c.trace?.overwritten),
     trace_method: c.trace?.method ?? '',
+    trace_bytes_counts: c.trace?.bytesCounts ?? '',
     flags: c.flags.map((f) => (f.kind === 'failed' || f.kind === 'lost-events' || f.kind === 'outlier' ? `${f.kind}@${f.boot}.${f.iteration}` : `${f.kind}@${f.boot}`)).join(' '),
   }));
   return stringify(rows, { header: true, columns: COLUMNS_SUMMARY, cast: { boolean: (b) => String(b) } });

@@ -93,6 +93,7 @@ function workloadBlock(summary: RunSummary, rs: ResultSet, kernel: string, workl
     row('noisy / failed / retried', (c) => `${c.noisy} / ${c.failed} / ${c.retriedExcluded}`),
     row('trace MB/s', traced((c) => fmtNum(c.trace?.traceMBps))),
     row('bytes/event', traced((c) => fmtNum(c.trace?.bytesPerEvent))),
+    row('bytes count', traced((c) => esc(c.trace?.bytesCounts ?? ''))),
     row('events', traced((c) => (c.trace ? String(c.trace.events) : '–'))),
     row('lost events', traced((c) => (c.trace ? String(c.trace.lost) : '–'))),
     row('overwritten', traced((c) => (c.trace ? String(c.trace.overwritten) : '–'))),

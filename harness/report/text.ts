@@ -108,6 +108,7 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
         row('p (Welch log / MW)', traced((c) => (c.vsBaseline ? `${fmtP(c.vsBaseline.welch?.p)} / ${fmtP(c.vsBaseline.mannWhitney?.p)}` : ''))),
         row('trace MB/s', traced((c) => fmtNum(c.trace?.traceMBps))),
         row('bytes/event', traced((c) => fmtNum(c.trace?.bytesPerEvent))),
+        row('bytes count', traced((c) => c.trace?.bytesCounts ?? '')),
         row('lost events', traced((c) => (c.trace ? `${c.trace.lost}${c.trace.lost > 0 ? ' !' : ''}` : '–'))),
       ];
       out.push(...table(rows));

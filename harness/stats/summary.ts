@@ -89,6 +89,8 @@ export interface TraceVolume {
   lost: number;
   overwritten: number;
   method: string;
+  /** what `bytes` counts, per tracer (see bytesCountsOf) */
+  bytesCounts: string;
 }
 
 /**
@@ -398,7 +400,20 @@ function traceVolume(ss: Sample[]): TraceVolume | null {
     bytesPerEvent: events > 0 ? bytes / events : null,
     lost, overwritten,
     method: uniqueInOrder(withTrace.map((s) => s.trace!.method)).join(', '),
+    bytesCounts: uniqueInOrder(withTrace.map((s) => bytesCountsOf(s.trace!))).join('; '),
   };
+}
+
+/**
+ * What a tracer's `bytes` is a count of (record bytes only, or with page and packet
+ * headers; exact or estimated): tracers do not count the same quantity, so every
+ * bytes figure is shown with this label. A driver states it in details.bytesCounts,
+ * or in the "bytes = …" clause of its method.
+ */
+function bytesCountsOf(t: NonNullable<Sample['trace']>): string {
+  const declared = t.details?.bytesCounts;
+  if (typeof declared === 'string') return declared;
+  return /bytes\s*=\s*([^;]+)/.exec(t.method)?.[1]?.trim() ?? 'not stated by the driver';
 }
 
 function compareToBaseline(base: CellSummary, cell: CellSummary): Comparison {
