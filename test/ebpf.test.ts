@@ -78,3 +78,18 @@ describe('ebpf output captured with the image\'s bpftrace 0.23 and bpftool (test
     for (const l of fx('trace-excerpt-chroot-0.23.txt').trim().split('\n').slice(0, -1)) assert.match(l, /^\d+ \d+ \w+:\w+( |$)/);
   });
 });
+
+describe('ebpf output from a real guest (Debian 6.12, TCG; test/fixtures/ebpf/README.md)', () => {
+  const fx = (f: string) => readFileSync(join(FIX, f), 'utf8');
+  it('the program generated from the guest\'s formats records all 16 events, and bpftool reads back the 16', () => {
+    assert.equal(fx('setup-guest-6.12.out').split('\n').filter((l) => l.startsWith('tracepoint:')).length, 16);
+    assert.equal(parseEbpfArmed(fx('armed-guest-6.12.out')).length, 16);
+  });
+  it('a syscall loop under TCG overflows the reader: what it could not take is counted as lost', () => {
+    const s = ebpfStats(fx('collect-syscall-loop-guest-6.12.out'));
+    assert.deepEqual([s.lost, s.perEvent!['raw_syscalls:sys_enter']], [28357, 9010]);
+    assert.equal(s.events, Object.values(s.perEvent!).reduce((a, b) => a + b, 0) + 28357);
+    const d = ebpfStats(fx('collect-dbench-guest-6.12.out'));
+    assert.deepEqual([d.events, d.bytes, d.lost], [61571, 3357498, 2485]);
+  });
+});
