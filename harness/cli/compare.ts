@@ -9,7 +9,6 @@ import type { CommandModule } from 'yargs';
 import { compareFormats, compareRuns, defaultThresholds, parseThresholds, type CompareFormat, type ComparisonResult, type Thresholds } from '../compare/index.js';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { BASELINE_FILE, parseBaselineFile } from '../publish/baseline.js';
-import { BOOTSTRAP_SEED } from '../stats/summary.js';
 import { MANIFEST, readResultSet } from '../store/store.js';
 
 interface Args {
@@ -20,8 +19,6 @@ interface Args {
   json: boolean;
   markdown: boolean;
   write: string[];
-  seed: number;
-  iterations: number;
   allMetrics: boolean;
 }
 
@@ -79,17 +76,12 @@ export const compareCommand: CommandModule<object, Args> = {
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print Markdown (for a CI comment)' })
       .option('write', { type: 'string', array: true, default: [], describe: 'also write the result to FILE (.txt, .json or .md by extension); repeatable' })
-      .option('seed', { type: 'number', default: BOOTSTRAP_SEED, describe: 'bootstrap seed (same runs + same seed = same intervals)' })
-      .option('iterations', { type: 'number', default: 10_000, describe: 'bootstrap resamples' })
       .option('all-metrics', { type: 'boolean', default: false, describe: 'also show metrics that do not gate (informational)' }) as never,
   handler: async (a) => {
     // checked here, not with yargs .conflicts(): that counts a boolean's default false as given
     if (a.json && a.markdown) throw new TracebenchError({ message: '--json and --markdown are mutually exclusive', hint: 'use --write FILE.md to get both', exitCode: ExitCode.usage });
     for (const w of a.write) {
       if (!FORMAT_BY_EXT[extname(w)]) throw new TracebenchError({ message: `--write ${w}: extension must be .txt, .json or .md`, exitCode: ExitCode.usage });
-    }
-    if (!Number.isInteger(a.iterations) || a.iterations < 100) {
-      throw new TracebenchError({ message: `--iterations ${a.iterations}: need an integer >= 100`, exitCode: ExitCode.usage });
     }
     const thresholds = loadThresholds(a.thresholds);
     // both checked before either is read, so one run names every missing directory
@@ -103,7 +95,7 @@ export const compareCommand: CommandModule<object, Args> = {
     }
     const base = readResultSet(resolveRunDir(a.baseline, 'baseline'));
     const cand = readResultSet(resolveRunDir(a.candidate, 'candidate'));
-    const result = compareRuns(base, cand, { thresholds, allowMismatch: a.allowMismatch, seed: a.seed, iterations: a.iterations, allMetrics: a.allMetrics });
+    const result = compareRuns(base, cand, { thresholds, allowMismatch: a.allowMismatch, allMetrics: a.allMetrics });
     const format: CompareFormat = a.json ? 'json' : a.markdown ? 'markdown' : 'text';
     process.stdout.write(compareFormats[format](result));
     for (const w of a.write) writeFileSync(w, compareFormats[FORMAT_BY_EXT[extname(w)]!](result));
