@@ -117,3 +117,20 @@ describe('perf output captured with the image\'s perf 6.12 (test/fixtures/perf/R
     assert.deepEqual(r.perCpu.map((c) => c.samples).reduce((a, b) => a + b, 0), 20);
   });
 });
+
+describe('perf output from a real guest (Debian 6.12, TCG; test/fixtures/perf/README.md)', () => {
+  it('armed set: the 16 pinned tracepoints', () => {
+    assert.equal(parsePerfEvlist(fixture('armed-flight-recorder-guest-6.12.out')).length, 16);
+  });
+  it('flight recorder on dbench: both CPUs wrapped, events estimated from the kept span', () => {
+    const s = perfStats(fixture('collect-flight-recorder-dbench-guest-6.12.out'), perfOptions.parse({}));
+    assert.deepEqual((s.details as { wrappedCpus: number[] }).wrappedCpus, [1, 0]);
+    assert.equal((s.details as { keptSamples: number }).keptSamples, 11155 + 11179);
+    assert.ok(s.events > 22334 && s.overwritten === s.events - 22334 && s.perEvent === undefined);
+  });
+  it('streaming on the syscall loop: every sample in the file, none lost', () => {
+    const s = perfStats(fixture('collect-streaming-syscall-loop-guest-6.12.out'), perfOptions.parse({ mode: 'streaming' }));
+    assert.deepEqual([s.events, s.bytes, s.lost, s.perEvent!['raw_syscalls:sys_enter']], [56424, 6000271, 0, 23235]);
+  });
+});
+
