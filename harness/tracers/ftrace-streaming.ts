@@ -83,9 +83,28 @@ function readerLoop(ctx: GuestContext, intervalMs: number): string[] {
   ];
 }
 
-/** setup additions: children of listed PIDs inherit the notrace filter */
+/**
+ * A process that lives for the whole boot and whose PID holds the notrace list
+ * non-empty. The kernel registers its PID-filter probes (sched_switch,
+ * sched_wakeup, sched_process_fork/free ...) when the list goes from empty to
+ * non-empty and unregisters them when it is cleared: flipping those tracepoints'
+ * static keys patches kernel text, which multi-threaded TCG races into an oops
+ * (docs/reliability.md). So the list is filled once here, before the workloads;
+ * each start only appends its readers (`>>`, no O_TRUNC, so nothing is cleared)
+ * and exiting readers leave it by themselves (event-fork's sched_process_free
+ * probe removes them). Only teardown clears it.
+ */
+const PLACEHOLDER = '/tmp/tracebench-ftrace-placeholder.pid';
+
+/** setup additions: children of listed PIDs inherit the notrace filter; the list is armed once */
 export function streamingSetup(T: string): string[] {
-  return [`echo 1 > ${T}/options/event-fork`, `echo > ${T}/set_event_notrace_pid`];
+  return [
+    `echo 1 > ${T}/options/event-fork`,
+    `echo > ${T}/set_event_notrace_pid`,
+    `sleep infinity > /dev/null 2>&1 < /dev/null &`,
+    `echo $! > ${PLACEHOLDER}`,
+    `echo $! > ${T}/set_event_notrace_pid`,
+  ];
 }
 
 /** start: reset buffers and counters, one reader per CPU, then tracing on. */
@@ -104,7 +123,8 @@ export function streamingStart(T: string, ctx: GuestContext, intervalMs: number)
     `  n=\${c##*/cpu}`,
     ...readerLoop(ctx, intervalMs),
     `done`,
-    `echo $(cat ${S}/pids) > ${T}/set_event_notrace_pid`,
+    // append, never truncate: clearing the list would unregister the PID-filter probes (see PLACEHOLDER)
+    `echo $(cat ${S}/pids) >> ${T}/set_event_notrace_pid`,
     `: > ${S}/go`,
     `echo 1 > ${T}/tracing_on`,
   ];
@@ -151,7 +171,12 @@ export function streamingCollect(ctx: GuestContext): string[] {
 /** teardown: a stop that failed may have left readers running. */
 export function streamingTeardown(T: string): string[] {
   const S = STREAM_STATE;
-  return [`[ ! -s ${S}/pids ] || kill $(cat ${S}/pids) 2> /dev/null || true`, `echo > ${T}/set_event_notrace_pid`, `echo 0 > ${T}/options/event-fork`];
+  return [
+    `[ ! -s ${S}/pids ] || kill $(cat ${S}/pids) 2> /dev/null || true`,
+    `[ ! -s ${PLACEHOLDER} ] || kill $(cat ${PLACEHOLDER}) 2> /dev/null || true`,
+    `echo > ${T}/set_event_notrace_pid`,
+    `echo 0 > ${T}/options/event-fork`,
+  ];
 }
 
 export interface StreamingCollect {
