@@ -5,7 +5,8 @@
 // --no-install (or TRACEBENCH_NO_INSTALL=1, since `npm test` passes no flags to
 // pretest), it stops with exit 3 and the exact apt-get command.
 import { prepareHost } from '../harness/doctor.js';
-import { ExitCode, TracebenchError } from '../harness/errors.js';
+import { ExitCode } from '../harness/errors.js';
+import { exitOnError } from '../harness/cli/fail.js';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((a) => a !== '--no-install' && a !== '--browser');
@@ -19,13 +20,5 @@ prepareHost({ install, browser: args.includes('--browser') }).then(
   (installed) => {
     if (installed.length > 0) process.stderr.write(`installed: ${installed.join(' ')}\n`);
   },
-  (e: unknown) => {
-    if (e instanceof TracebenchError) {
-      process.stderr.write(`error: ${e.message}\n`);
-      if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-      process.exit(e.exitCode);
-    }
-    process.stderr.write(`internal error (a tracebench bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
-    process.exit(ExitCode.internal);
-  },
+  exitOnError,
 );

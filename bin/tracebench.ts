@@ -5,6 +5,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { commands } from '../harness/cli/commands.js';
 import { ExitCode, TracebenchError } from '../harness/errors.js';
+import { exitOnError } from '../harness/cli/fail.js';
 
 async function main(): Promise<void> {
   await yargs(hideBin(process.argv))
@@ -25,12 +26,4 @@ async function main(): Promise<void> {
     .parseAsync();
 }
 
-main().catch((e: unknown) => {
-  if (e instanceof TracebenchError) {
-    process.stderr.write(`error: ${e.message}\n`);
-    if (e.hint) process.stderr.write(`hint: ${e.hint}\n`);
-    process.exit(e.exitCode);
-  }
-  process.stderr.write(`internal error (a tracebench bug, please report it):\n${(e as Error)?.stack ?? String(e)}\n`);
-  process.exit(ExitCode.internal);
-});
+main().catch(exitOnError);
