@@ -73,9 +73,10 @@ export function parseProcStat(text: string): CpuSnapshot['stat'] {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) throw new Error('/proc/stat has no aggregate cpu line');
   const [user, nice, system, idle, iowait, irq, softirq, steal] = line.trim().split(/\s+/).slice(1).map(Number);
-  // guest/guest_nice are already inside user/nice: not added again
+  // guest/guest_nice are already inside user/nice: not added again. Steal is time
+  // this host's CPUs did not run at all: reported on its own, never as "busy"
   const total = user + nice + system + idle + iowait + irq + softirq + (steal ?? 0);
-  return { busy: total - idle - iowait, total, iowait, steal: steal ?? 0 };
+  return { busy: user + nice + system + irq + softirq, total, iowait, steal: steal ?? 0 };
 }
 
 export function snapshot(watchedPid: number | undefined, proc = '/proc'): CpuSnapshot {
