@@ -279,7 +279,18 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);
   const scratch = join(ctx.scratchDir, `${manifest.runId}-${boot.id}.img`);
-  await ctx.makeScratch(scratch, suite.machine.scratchGiB);
+  try {
+    await ctx.makeScratch(scratch, suite.machine.scratchGiB);
+  } catch (e) {
+    // interrupted while the disk was being made: record nothing, `--resume` runs this boot
+    if (ctx.stopped?.()) return undefined;
+    throw e;
+  }
+  // interrupted meanwhile: no guest may start after the user asked to stop
+  if (ctx.stopped?.()) {
+    ctx.removeScratch(scratch);
+    return undefined;
+  }
   const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
   const image = ctx.images[boot.kernel.name];
   const spec: MachineSpec = {

@@ -29,7 +29,9 @@ export async function hostInfo() {
 /** A fresh, empty ext4 scratch disk: made natively on the host, so no boot time is spent on mkfs. */
 export async function makeScratch(path: string, gib: number): Promise<void> {
   rmSync(path, { force: true });
-  const r = await execa('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'tbscratch', path, `${gib}G`], { reject: false, all: true });
+  // detached: a Ctrl-C on the terminal reaches the harness, which stops before the next
+  // boot; it must not kill mke2fs halfway and turn an interruption into a host error
+  const r = await execa('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'tbscratch', path, `${gib}G`], { reject: false, all: true, detached: true });
   if (r.exitCode !== 0) {
     throw new TracebenchError({ message: `mke2fs could not make the scratch disk ${path}: ${r.all}`, hint: 'is there free disk space in the scratch directory?', exitCode: ExitCode.host });
   }
