@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
 import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
-import { interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
+import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { ImageInfo } from './image/build.js';
 import type { BootRequest, BootResult, Machine } from './machines/qemu.js';
 import { baseCmdline, type MachineSpec } from './machines/qemu-args.js';
@@ -150,7 +150,6 @@ class InterferenceWatch {
   constructor(
     private readonly shareDir: string,
     private readonly iterations: JobFiles['iterations'],
-    private readonly vcpus: number,
     private readonly thresholds: { minVcpuShare: number; maxOtherCores: number; maxStealFrac: number },
   ) {}
 
@@ -166,7 +165,7 @@ class InterferenceWatch {
     if (!end || !this.open || end[1] !== this.open.workload) return;
     const { key, before } = this.open;
     this.open = undefined;
-    const r = interference({ before, after: host.snapshot(), guestPid: host.guestPid, ownPids: [process.pid], vcpus: this.vcpus, thresholds: this.thresholds });
+    const r = interference({ before, after: host.snapshot(), guestPid: host.guestPid, ownPids: [process.pid], thresholds: this.thresholds });
     this.byTry.set(key, r);
     const [workload, iteration, attempt] = key.split('/');
     const it = this.iterations.find((x) => x.workload === workload && x.iteration === Number(iteration));
@@ -175,19 +174,6 @@ class InterferenceWatch {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, repeat ? 'repeat\n' : 'keep\n');
   }
-}
-
-/** Host quietness of a boot's measured tries, for the boot record and the report. */
-function hostSummary(samples: Sample[]): BootRecord['host'] {
-  const measured = samples.filter((s) => !s.warmup && s.host);
-  if (!measured.length) return undefined;
-  const shares = measured.map((s) => s.host!.vcpuShare).filter((x): x is number => x !== null);
-  return {
-    quietIterations: measured.filter((s) => s.host!.quiet).length,
-    noisyIterations: measured.filter((s) => !s.host!.quiet).length,
-    minVcpuShare: shares.length ? Math.min(...shares) : null,
-    maxOtherCores: Math.max(...measured.map((s) => s.host!.otherCores)),
-  };
 }
 
 function keyValues(text: string | undefined): Record<string, string> {
@@ -306,7 +292,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     name: `tracebench-${boot.id}`,
   };
   let verdict: Verdict | undefined;
-  const watch = new InterferenceWatch(shareDir, job.iterations, suite.machine.cpus, quiet);
+  const watch = new InterferenceWatch(shareDir, job.iterations, quiet);
   const req: BootRequest = {
     spec,
     timeoutS: suite.machine.bootTimeoutS,
@@ -353,7 +339,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     bootToWorkloadS: result.marks.find((m) => m.text.startsWith('workload '))?.atS,
     workloadS: samples.reduce((a, s) => a + (s.durationS ?? 0), 0),
     console: join(rawRel, 'console.log'),
-    host: hostSummary(samples),
+    host: bootQuietness(samples),
     ...(attempt > 1 || retry ? { attempt } : {}),
     ...(retry ? { retried: true } : {}),
   };

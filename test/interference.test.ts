@@ -17,7 +17,7 @@ describe('interference judgement', () => {
   test('a quiet interval: vCPUs never waited, nothing else ran', () => {
     const before = snap(0, 0, 0, [['11', 'CPU 0/TCG', 0, 0], ['12', 'CPU 1/TCG', 0, 0], ['10', 'qemu-system-x86', 0, 0]], [['10', 'qemu-system-x86', 0]]);
     const after = snap(10_000, 1890, 2000, [['11', 'CPU 0/TCG', 9.5e9, 0.2e9], ['12', 'CPU 1/TCG', 9.3e9, 0.3e9], ['10', 'qemu-system-x86', 0.1e9, 0]], [['10', 'qemu-system-x86', 1890]]);
-    const r = interference({ before, after, guestPid: 10, vcpus: 2, load1: 2.1 });
+    const r = interference({ before, after, guestPid: 10, load1: 2.1 });
     assert.equal(r.quiet, true, r.reasons.join('; '));
     assert.ok(r.vcpuShare! > 0.97 && r.vcpuShare! < 0.98);
     assert.deepEqual(r.vcpuCpuS, [9.5, 9.3]);
@@ -27,7 +27,7 @@ describe('interference judgement', () => {
   test('a hog: the vCPUs waited and another process took most of a core; both reasons name it', () => {
     const before = snap(0, 0, 0, [['11', 'CPU 0/TCG', 0, 0], ['12', 'CPU 1/TCG', 0, 0]], [['10', 'qemu-system-x86', 0], ['77', 'hog', 0]]);
     const after = snap(10_000, 2000, 2000, [['11', 'CPU 0/TCG', 5e9, 4e9], ['12', 'CPU 1/TCG', 5.5e9, 3.5e9]], [['10', 'qemu-system-x86', 1050], ['77', 'hog', 900]]);
-    const r = interference({ before, after, guestPid: 10, vcpus: 2 });
+    const r = interference({ before, after, guestPid: 10 });
     assert.equal(r.quiet, false);
     assert.match(r.reasons[0], /^vCPUs got 5\d % of the CPU time they were ready to use \(< 85 %\)$/);
     assert.match(r.reasons[1], /^other processes used 0\.9\d cores \(> 0\.1\): hog \(77\) 0\.90/);
@@ -36,21 +36,21 @@ describe('interference judgement', () => {
   test('our own harness is apparatus, not interference; a process born inside the interval counts in full', () => {
     const before = snap(0, 0, 0, [], [['5', 'node', 100]]);
     const after = snap(10_000, 500, 2000, [], [['5', 'node', 400], ['9', 'apt-get', 200]]);
-    const r = interference({ before, after, ownPids: [5], vcpus: 2 });
+    const r = interference({ before, after, ownPids: [5] });
     assert.ok(Math.abs(r.otherCores - 0.2) < 1e-9, `otherCores ${r.otherCores}`);
     assert.equal(r.top![0], 'apt-get (9) 0.20 cores');
     assert.equal(r.vcpuShare, null, 'no guest threads: no share, never a made-up 100 %');
   });
   test('steal above 5 % of host CPU time is interference too', () => {
-    const r = interference({ before: snap(0, 0, 0, [], [], 0), after: snap(1000, 10, 200, [], [], 20), vcpus: 2 });
+    const r = interference({ before: snap(0, 0, 0, [], [], 0), after: snap(1000, 10, 200, [], [], 20) });
     assert.equal(r.quiet, false);
     assert.match(r.reasons.join(), /steal 10\.0 %/);
   });
   test('thresholds come from the suite and are recorded beside the verdict', () => {
     const before = snap(0, 0, 0, [['11', 'CPU 0/TCG', 0, 0]], []);
     const after = snap(1000, 100, 200, [['11', 'CPU 0/TCG', 0.8e9, 0.2e9]], []);
-    assert.equal(interference({ before, after, vcpus: 1 }).quiet, false);
-    const lax = interference({ before, after, vcpus: 1, thresholds: { minVcpuShare: 0.7, maxOtherCores: 0.5 } });
+    assert.equal(interference({ before, after }).quiet, false);
+    const lax = interference({ before, after, thresholds: { minVcpuShare: 0.7, maxOtherCores: 0.5 } });
     assert.equal(lax.quiet, true);
     assert.deepEqual(lax.thresholds, { minVcpuShare: 0.7, maxOtherCores: 0.5 });
   });

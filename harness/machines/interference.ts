@@ -13,7 +13,7 @@
 //   hypervisor under this host gave to someone else).
 import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import type { HostInterference } from '../store/schema.js';
+import type { BootRecord, HostInterference, Sample } from '../store/schema.js';
 
 /**
  * Thresholds of a quiet iteration, calibrated on this project's 2-core host under
@@ -119,7 +119,6 @@ export interface InterferenceInput {
   guestPid?: number;
   /** processes whose CPU is part of the measurement apparatus (this harness) */
   ownPids?: number[];
-  vcpus: number;
   thresholds?: QuietThresholds;
   load1?: number;
 }
@@ -210,6 +209,19 @@ export async function hostLoadNow(ms = 1500, ownPids: number[] = [process.pid]):
   const before = snapshot(undefined);
   await new Promise((r) => setTimeout(r, ms));
   const after = snapshot(undefined);
-  const r = interference({ before, after, ownPids, vcpus: 0 });
+  const r = interference({ before, after, ownPids });
   return { busyCores: r.otherCores, top: r.top ?? [], cores: cpus().length };
+}
+
+/** A boot's quietness over its measured tries (warm-ups excluded), for the boot record and the report. */
+export function bootQuietness(samples: Sample[]): BootRecord['host'] {
+  const measured = samples.filter((s) => !s.warmup && s.host);
+  if (!measured.length) return undefined;
+  const shares = measured.map((s) => s.host!.vcpuShare).filter((x): x is number => x !== null);
+  return {
+    quietIterations: measured.filter((s) => s.host!.quiet).length,
+    noisyIterations: measured.filter((s) => !s.host!.quiet).length,
+    minVcpuShare: shares.length ? Math.min(...shares) : null,
+    maxOtherCores: Math.max(...measured.map((s) => s.host!.otherCores)),
+  };
 }

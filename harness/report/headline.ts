@@ -5,6 +5,7 @@
 import type { CellSummary, RunSummary } from '../stats/summary.js';
 import type { BootRecord, Sample } from '../store/schema.js';
 import type { ResultSet } from '../store/store.js';
+import { bootQuietness } from '../machines/interference.js';
 import { completeness, type Completeness } from './completeness.js';
 import { EMULATION_NOTICE, fmtInterval, fmtNum, fmtPct, primaryCells } from './format.js';
 
@@ -174,8 +175,7 @@ export interface BootHostRow {
  */
 export function hostPerBoot(rs: ResultSet): BootHostRow[] {
   return rs.manifest.boots.map((b) => {
-    const own = rs.samples.filter((s) => s.boot === b.boot && s.config === b.config && s.host && !s.warmup);
-    const h = b.host ?? (own.length > 0 ? fromSamples(own) : null);
+    const h = b.host ?? bootQuietness(rs.samples.filter((s) => s.boot === b.boot && s.config === b.config)) ?? null;
     return {
       boot: b.boot, round: b.round, config: b.config, status: b.status, attempt: b.attempt ?? 1, retried: b.retried === true,
       quietIterations: h?.quietIterations ?? null, noisyIterations: h?.noisyIterations ?? null,
@@ -184,15 +184,6 @@ export function hostPerBoot(rs: ResultSet): BootHostRow[] {
   });
 }
 
-function fromSamples(ss: Sample[]): NonNullable<BootRecord['host']> {
-  const shares = ss.map((s) => s.host!.vcpuShare).filter((v): v is number => v !== null);
-  return {
-    quietIterations: ss.filter((s) => s.host!.quiet).length,
-    noisyIterations: ss.filter((s) => !s.host!.quiet).length,
-    minVcpuShare: shares.length ? Math.min(...shares) : null,
-    maxOtherCores: Math.max(...ss.map((s) => s.host!.otherCores)),
-  };
-}
 
 export interface UnusedCounts {
   failedSamples: number;
