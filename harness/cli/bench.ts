@@ -168,7 +168,7 @@ export async function bench(o: BenchOptions): Promise<BenchResult> {
     if (existsSync(join(outDir, 'manifest.json'))) {
       throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });
     }
-    accel = wanted === 'auto' ? await probeKvmCached(image, scratchDir()) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
+    accel = wanted === 'auto' ? await probeKvmCached(image, scratchDir(), host.qemuVersion) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
     if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
     else say(`accelerator: KVM (${accel.reason})`);
     seed = suite.seed ?? newPlanSeed();

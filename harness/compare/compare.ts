@@ -21,10 +21,6 @@ export interface CompareOptions {
   thresholds: Thresholds;
   /** compare even when manifests differ outside the declared axes (the result says so) */
   allowMismatch: boolean;
-  /** ignored: the interval is closed-form; accepted so existing command lines and callers keep working */
-  seed?: number;
-  /** ignored, as `seed` */
-  iterations?: number;
   /** family-wise confidence level of the gated cells (default 0.95) */
   level?: number;
   /** also compare non-gated metrics (informational) */

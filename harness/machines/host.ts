@@ -95,9 +95,10 @@ export function isRoot(): boolean {
  * every run re-learning that KVM does not work. Cached per that identity for a
  * day (a host may be reconfigured); `--accel auto` reuses it and says so.
  */
-export async function probeKvmCached(image: { kernel: string; initrd: string; root: string }, workDir: string, maxAgeH = 24): Promise<AccelChoice> {
+/** `qemu`: the version line hostInfo already read, so QEMU is not asked twice per run */
+export async function probeKvmCached(image: { kernel: string; initrd: string; root: string }, workDir: string, qemu: string | undefined, maxAgeH = 24): Promise<AccelChoice> {
   const devKvm = existsSync('/dev/kvm') ? `kvm@${statSync('/dev/kvm').rdev}` : 'no-kvm';
-  const identity = [release(), devKvm, (await qemuVersion()) ?? 'no-qemu', image.kernel, existsSync(image.kernel) ? statSync(image.kernel).size : 0].join(' | ');
+  const identity = [release(), devKvm, qemu ?? 'no-qemu', image.kernel, existsSync(image.kernel) ? statSync(image.kernel).size : 0].join(' | ');
   const file = join(cacheRoot(), 'kvm-probe.json');
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as { identity: string; at: string; choice: AccelChoice };

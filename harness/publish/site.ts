@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { compareRuns, renderText, type ComparisonResult, type Thresholds } from '../compare/index.js';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { completeness } from '../report/completeness.js';
-import { BOOTSTRAP_SEED, summarize } from '../stats/summary.js';
+import { summarize } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import { baselineAt, isRunId, type BaselineEntry } from './baseline.js';
 import { renderComparisonPage, renderIndexPage } from './index-page.js';
@@ -81,7 +81,7 @@ function compareTo(ref: Reference | null, rs: ResultSet, available: Map<string, 
   const path = `${runDir(rs.manifest.runId)}/compare.html`;
   let result: ComparisonResult;
   try {
-    result = compareRuns(available.get(ref.runId)!, rs, { thresholds, allowMismatch: false, seed: BOOTSTRAP_SEED });
+    result = compareRuns(available.get(ref.runId)!, rs, { thresholds, allowMismatch: false });
   } catch (e) {
     // a refused comparison (different host, armed set ...) is a fact to show, not a publishing failure
     if (!(e instanceof TracebenchError)) throw e;

@@ -27,12 +27,6 @@ export { BASELINE_CONFIG, cellKey, centreKind, isAaControl } from './cells.js';
 export type { CellIdentity, CellUnit, NoisySample } from './cells.js';
 /** confidence level of every slowdown interval */
 export const CI_LEVEL = 0.95;
-/**
- * Seed `compare` and `publish` still pass along. No interval is resampled any
- * more (interval.ts is closed-form), so it changes nothing; kept so result
- * files and command lines that name it stay valid.
- */
-export const BOOTSTRAP_SEED = 20090313; // the date of the seed message
 /** significance threshold: the conventional 5 % two-sided, i.e. the 95 % interval excludes 0 */
 export const SIGNIFICANCE_ALPHA = 0.05;
 /** power the minimum detectable slowdown is stated at (Bloom 1995's convention) */
