@@ -168,8 +168,41 @@ const workloadEntrySchema = z
   })
   .strict();
 
+/** a block device as a kernel command line and the base OS's mount name it: a path, or LABEL=/UUID=/PARTLABEL= */
+const blockDevice = z.string().regex(/^(?:(?:LABEL|UUID|PARTLABEL|PARTUUID)=[A-Za-z0-9_.-]+|\/dev\/[A-Za-z0-9_./-]+)$/, 'a device path (/dev/...) or LABEL=, UUID=, PARTLABEL=, PARTUUID= with letters, digits, _ . -');
+
+/** A bare-metal lab box reached over ssh + kexec (docs/lab.md). */
+export const labSchema = z
+  .object({
+    /** argv that hard-resets the box (ipmitool ... chassis power cycle, a Redfish call ...); run without a shell */
+    power: z.array(z.string().min(1)).min(1).optional(),
+    /** a file on this host where the box's serial console is logged (ser2net, conserver, SOL): marks and panics come from it */
+    console: z.string().optional(),
+    /** ssh private key (default: the user's ssh configuration) */
+    identity: z.string().optional(),
+    /** accept-new: trust a box's first host key and then hold it to it; off: a test box with a new key every run */
+    hostKeyCheck: z.enum(['strict', 'accept-new', 'off']).default('accept-new'),
+    /** the partitions of the lab box contract */
+    root: blockDevice.default('LABEL=tbroot'),
+    share: blockDevice.default('LABEL=tbshare'),
+    scratch: blockDevice.default('LABEL=tbscratch'),
+    /** the kernel under test's console= */
+    serial: z.string().regex(/^[A-Za-z0-9,]+$/).default('ttyS0,115200'),
+    /** address:port where this host answers the armed-set handshake (the box's kernel under test connects to it) */
+    verdictListen: z.string().regex(/^[0-9.]+$/).default('0.0.0.0'),
+    /** seconds the box may take to come back to its base OS after a boot ends or is reset */
+    returnTimeoutS: z.number().int().min(10).default(300),
+    /** set the performance governor and disable turbo for the run, restore them after */
+    tune: z.boolean().default(false),
+  })
+  .strict();
+export type LabConfig = z.infer<typeof labSchema>;
+
 export const machineSchema = z
   .object({
+    /** qemu (a local guest) or ssh://user@host[:port] (a lab box); `--machine` wins */
+    uri: z.string().optional(),
+    lab: labSchema.default({}),
     cpus: z.number().int().min(1).max(64).default(2),
     memoryMiB: z.number().int().min(512).default(2048),
     /** auto: probe KVM by booting, fall back to TCG */

@@ -97,7 +97,7 @@ export function buildJob(input: JobInput): JobFiles {
 
   body.push(`run scratch ${B} || fail scratch`);
   frag('scratch', [
-    `mount -t ext4 /dev/vdb ${ctx.scratchDir}`,
+    `mount -t ext4 "$TB_SCRATCH_DEV" ${ctx.scratchDir}`,
     `echo "scratch=$(findmnt -n -o SOURCE,FSTYPE,OPTIONS ${ctx.scratchDir})"`,
     `echo "trace=$(findmnt -n -o SOURCE,FSTYPE,OPTIONS ${ctx.traceDir})"`,
     `echo "kernel=$(uname -r)"`,
@@ -169,7 +169,8 @@ export function buildJob(input: JobInput): JobFiles {
     'set -u',
     `TB=${GUEST_SHARE}`,
     // progress markers go to the serial console, which the host reads live
-    `mark() { echo "TB-MARK $* up=$(cut -d' ' -f1 /proc/uptime)" > /dev/console; }`,
+    // ... and to out/marks.log, for a machine whose console is not logged (a lab box without ser2net)
+    `mark() { l="TB-MARK $* up=$(cut -d' ' -f1 /proc/uptime)"; echo "$l" > /dev/console; echo "$l" >> $TB/out/marks.log; }`,
     'run() {',
     '  mkdir -p "$2"',
     '  s=$(date +%s.%N)',

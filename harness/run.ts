@@ -7,9 +7,7 @@ import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
 import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
-import type { ImageInfo } from './image/build.js';
-import type { BootRequest, BootResult, Machine } from './machines/qemu.js';
-import { baseCmdline, type MachineSpec } from './machines/qemu-args.js';
+import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
 import type { Boot } from './plan.js';
 import type { BootRecord, HostInterference, Manifest, Sample, TracerInfo } from './store/schema.js';
 import { tracers } from './tracers/index.js';
@@ -30,16 +28,11 @@ export interface Sink {
 export interface RunContext {
   suite: Suite;
   /** the image of each kernel of the suite, by kernel name */
-  images: Record<string, Pick<ImageInfo, 'kernel' | 'initrd' | 'root'>>;
-  accel: 'kvm' | 'tcg';
+  images: Record<string, BootImage>;
   outDir: string;
   machine: Machine;
   sink: Sink;
   manifest: Manifest;
-  /** makes a fresh scratch disk image for a boot and returns its path (host side effect, injected) */
-  makeScratch: (path: string, gib: number) => Promise<void>;
-  removeScratch: (path: string) => void;
-  scratchDir: string;
   onEvent?: (e: RunEvent) => void;
   /** checked before each boot: true once the user interrupted the run */
   stopped?: () => boolean;
@@ -260,45 +253,24 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
   const quiet = suite.machine.quiet;
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: quiet.retries, attempt, faults: suite.faults });
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, faults: suite.faults });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);
-  const scratch = join(ctx.scratchDir, `${manifest.runId}-${boot.id}.img`);
-  try {
-    await ctx.makeScratch(scratch, suite.machine.scratchGiB);
-  } catch (e) {
-    // interrupted while the disk was being made: record nothing, `--resume` runs this boot
-    if (ctx.stopped?.()) return undefined;
-    throw e;
-  }
-  // interrupted meanwhile: no guest may start after the user asked to stop
-  if (ctx.stopped?.()) {
-    ctx.removeScratch(scratch);
-    return undefined;
-  }
   const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
-  const image = ctx.images[boot.kernel.name];
-  const spec: MachineSpec = {
-    accel: ctx.accel,
-    cpus: suite.machine.cpus,
-    memoryMiB: suite.machine.memoryMiB,
-    kernel: image.kernel,
-    initrd: image.initrd,
-    cmdline: baseCmdline(ctx.accel, driver?.kernelCmdline?.(options) ?? []),
-    rootImage: image.root,
-    scratchImage: scratch,
-    shareDir,
-    name: `tracebench-${boot.id}`,
-  };
   let verdict: Verdict | undefined;
   const watch = new InterferenceWatch(shareDir, job.iterations, quiet);
   const req: BootRequest = {
-    spec,
+    name: `tracebench-${boot.id}`,
+    image: ctx.images[boot.kernel.name],
+    extraCmdline: driver?.kernelCmdline?.(options) ?? [],
+    cpus: suite.machine.cpus,
+    memoryMiB: suite.machine.memoryMiB,
+    scratchGiB: suite.machine.scratchGiB,
+    jobDir: shareDir,
     timeoutS: suite.machine.bootTimeoutS,
-    consoleLog: join(shareDir, 'console.log'),
     onMark: (text, atS, host) => {
-      watch.onMark(text, host);
+      if (host) watch.onMark(text, host);
       ctx.onEvent?.({ kind: 'mark', boot, text, atS });
     },
     onTick: () => {
@@ -306,13 +278,16 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
       verdict = armedVerdict(shareDir, driver, events, tracerInfo);
       if (verdict) ctx.onEvent?.({ kind: 'armed', boot, ...verdict });
     },
+    cancelled: ctx.stopped,
   };
   ctx.onEvent?.({ kind: 'boot-start', boot, total });
   let result: BootResult;
   try {
     result = await ctx.machine.boot(req);
-  } finally {
-    ctx.removeScratch(scratch);
+  } catch (e) {
+    // interrupted before the guest started (e.g. while its scratch disk was made): `--resume` runs it
+    if (ctx.stopped?.()) return undefined;
+    throw e;
   }
   // interrupted by the user: record nothing, so `--resume` runs this boot again
   if (ctx.stopped?.()) return undefined;
@@ -342,6 +317,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     host: bootQuietness(samples),
     ...(attempt > 1 || retry ? { attempt } : {}),
     ...(retry ? { retried: true } : {}),
+    ...(result.facts ? { facts: { ...result.facts } } : {}),
+    ...(result.details ? { details: result.details } : {}),
   };
   if (result.status !== 'finished' || refused) {
     record.message = [record.message, `console tail:\n${tail(result.consoleTail, 15)}`].filter(Boolean).join('\n');

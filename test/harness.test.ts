@@ -130,15 +130,21 @@ describe('machine', () => {
     chmodSync(fake, 0o755);
     mkdirSync(join(dir, 'share/out'), { recursive: true });
     const marks: string[] = [];
-    const r = await new QemuMachine(fake).boot({
-      spec: { accel: 'tcg', cpus: 1, memoryMiB: 512, kernel: '/k', initrd: '/i', cmdline: [], rootImage: '/r', shareDir: join(dir, 'share'), name: 't' },
+    const r = await new QemuMachine({ accel: 'tcg', binary: fake, scratchDir: dir }).boot({
+      name: 't',
+      image: { kernel: '/k', initrd: '/i', root: '/r' },
+      extraCmdline: [],
+      cpus: 1,
+      memoryMiB: 512,
+      scratchGiB: 0,
+      jobDir: join(dir, 'share'),
       timeoutS: 1,
-      consoleLog: join(dir, 'console.log'),
       onMark: (t) => marks.push(t),
     });
+
     assert.equal(r.status, 'timeout');
     assert.deepEqual(marks, ['init-up']);
-    assert.match(readFileSync(join(dir, 'console.log'), 'utf8'), /init-up/);
+    assert.match(readFileSync(join(dir, 'share/console.log'), 'utf8'), /init-up/);
     const child = Number(readFileSync(join(dir, 'child.pid'), 'utf8'));
     await new Promise((res) => setTimeout(res, 200));
     // gone, or a zombie nobody has reaped yet (a container's PID 1 may not reap)

@@ -2,7 +2,7 @@
 // (exit 4). The messages are QEMU's own (captured from Debian's qemu-system-x86
 // 7.2 on this host); the machine tests run real processes that fail before any guest runs.
 import { strict as assert } from 'node:assert';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync , mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -50,11 +50,11 @@ describe('startFailure', () => {
 describe('QemuMachine start failures (real processes, no guest runs)', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'tracebench-qemu-start-'));
   after(() => rmSync(tmp, { recursive: true, force: true }));
-  const req = (name: string): BootRequest => ({
-    spec: { accel: 'tcg', cpus: 1, memoryMiB: 256, kernel: join(tmp, 'no-vmlinuz'), initrd: join(tmp, 'no-initrd'), cmdline: baseCmdline('tcg'), rootImage: join(tmp, 'no-root.ext4'), shareDir: tmp, name },
-    timeoutS: 30,
-    consoleLog: join(tmp, `${name}.log`),
-  });
+  const req = (name: string): BootRequest => {
+    mkdirSync(join(tmp, name), { recursive: true });
+    return { name, image: { kernel: join(tmp, 'no-vmlinuz'), initrd: join(tmp, 'no-initrd'), root: join(tmp, 'no-root.ext4') }, extraCmdline: [], cpus: 1, memoryMiB: 256, scratchGiB: 0, jobDir: join(tmp, name), timeoutS: 30 };
+  };
+  const qemu = (binary?: string) => new QemuMachine({ accel: 'tcg', binary, scratchDir: tmp });
   const script = (name: string, body: string) => {
     const p = join(tmp, name);
     writeFileSync(p, `#!/bin/sh\n${body}\n`);
@@ -72,26 +72,26 @@ describe('QemuMachine start failures (real processes, no guest runs)', () => {
   };
 
   it('a missing binary', async () => {
-    await rejectsWith(new QemuMachine(join(tmp, 'no-such-qemu')).boot(req('a')), 'binary-missing', /^QEMU did not start: .*no-such-qemu not found$/);
+    await rejectsWith(qemu(join(tmp, 'no-such-qemu')).boot(req('a')), 'binary-missing', /^QEMU did not start: .*no-such-qemu not found$/);
   });
 
   it('an image QEMU cannot open (the real qemu-system-x86_64)', async () => {
-    await rejectsWith(new QemuMachine().boot(req('b')), 'cannot-open', /^QEMU failed to start \(exit 1\) before the guest ran: qemu-system-x86_64: -drive file=.*no-root\.ext4.*: Could not open '.*no-root\.ext4': No such file or directory$/);
+    await rejectsWith(qemu().boot(req('b')), 'cannot-open', /^QEMU failed to start \(exit 1\) before the guest ran: qemu-system-x86_64: -drive file=.*no-root\.ext4.*: Could not open '.*no-root\.ext4': No such file or directory$/);
   });
 
   it('an argv QEMU rejects (the real QEMU, one bogus option added)', async () => {
     const q = script('qemu-bogus', 'exec qemu-system-x86_64 -bogus-option "$@"');
-    await rejectsWith(new QemuMachine(q).boot(req('c')), 'bad-argv', /-bogus-option: invalid option$/);
+    await rejectsWith(qemu(q).boot(req('c')), 'bad-argv', /-bogus-option: invalid option$/);
   });
 
   it('KVM that cannot be opened', async () => {
     const q = script('qemu-nokvm', "echo 'Could not access KVM kernel module: Permission denied' >&2\necho 'qemu-system-x86_64: failed to initialize kvm: Permission denied' >&2\nexit 1");
-    await rejectsWith(new QemuMachine(q).boot(req('d')), 'kvm', /failed to initialize kvm/);
+    await rejectsWith(qemu(q).boot(req('d')), 'kvm', /failed to initialize kvm/);
   });
 
   it('a guest that printed and then QEMU exited 1 is a failed boot, not a host error', async () => {
     const q = script('qemu-guest-died', "echo 'Linux version 6.12.0 (guest console)'\necho 'qemu-system-x86_64: virtio: zero sized buffers are not allowed' >&2\nexit 1");
-    const r = await new QemuMachine(q).boot(req('e'));
+    const r = await qemu(q).boot(req('e'));
     assert.equal(r.status, 'job-failed');
     assert.equal(r.exitCode, 1);
   });

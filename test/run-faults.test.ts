@@ -9,7 +9,8 @@ import { describe, test } from 'node:test';
 import { loadSuite } from '../harness/config.js';
 import { attemptDir, iterationVerdictFile } from '../harness/job.js';
 import type { CpuSnapshot, HostSampler } from '../harness/machines/interference.js';
-import type { BootRequest, BootResult, Machine } from '../harness/machines/qemu.js';
+import type { BootRequest, BootResult, Machine } from '../harness/machines/machine.js';
+import { FakeMachineBase, fakeMachine } from './fake-machine.js';
 import { plan } from '../harness/plan.js';
 import { runBoots, type RunContext } from '../harness/run.js';
 import type { Manifest, Sample } from '../harness/store/schema.js';
@@ -44,13 +45,15 @@ function sampler(noisy: () => boolean): HostSampler {
 }
 
 /** Plays the vanilla guest: two measured dbench iterations; asks the host after each try. */
-class ProtocolMachine implements Machine {
+class ProtocolMachine extends FakeMachineBase {
   tries: string[] = [];
-  constructor(private readonly noisyTry: (iteration: number, attempt: number) => boolean, private readonly panicFirst = false) {}
+  constructor(private readonly noisyTry: (iteration: number, attempt: number) => boolean, private readonly panicFirst = false) {
+    super();
+  }
   private booted = 0;
   async boot(req: BootRequest): Promise<BootResult> {
     this.booted++;
-    const share = req.spec.shareDir;
+    const share = req.jobDir;
     const it = { current: [0, 0] };
     const host = sampler(() => this.noisyTry(it.current[0], it.current[1]));
     for (let i = 1; i <= 2; i++) {
@@ -82,9 +85,8 @@ function context(machine: Machine): { ctx: RunContext; samples: Sample[]; manife
   const samples: Sample[] = [];
   const manifest = { runId: 'r', kernels: [{ name: 'debian' }], tracers: [], workloads: [{ name: 'dbench', params: {} }], boots: [], notes: [] } as unknown as Manifest;
   const ctx: RunContext = {
-    suite, images: { debian: { kernel: '/k', initrd: '/i', root: '/r' } }, accel: 'tcg', outDir, machine,
+    suite, images: { debian: { kernel: '/k', initrd: '/i', root: '/r' } }, outDir, machine,
     sink: { sample: (s) => samples.push(s), manifest: () => undefined }, manifest,
-    makeScratch: async () => undefined, removeScratch: () => undefined, scratchDir: outDir,
   };
   return { ctx, samples, manifest };
 }
@@ -131,9 +133,9 @@ describe('faults', () => {
       throw new Error('ftrace reader: write error: No space left on device');
     };
     try {
-      const { ctx, samples, manifest } = context({
-        async boot(req: BootRequest): Promise<BootResult> {
-          const share = req.spec.shareDir;
+      const { ctx, samples, manifest } = context(fakeMachine(
+        async (req: BootRequest): Promise<BootResult> => {
+          const share = req.jobDir;
           const put = (rel: string, text: string) => {
             mkdirSync(join(share, 'out', rel, '..'), { recursive: true });
             writeFileSync(join(share, 'out', `${rel}.out`), text);
@@ -145,7 +147,7 @@ describe('faults', () => {
           writeFileSync(join(share, 'out/job.rc'), '0\n');
           return { status: 'finished', wallS: 1, consoleTail: '', marks: [], exitCode: 0 };
         },
-      });
+      ));
       const boot = plan(ctx.suite).find((b) => b.config.tracer === 'ftrace')!;
       manifest.tracers = [{ config: boot.config.name, tracer: 'ftrace', options: {}, pinned: [] }];
       const records = await runBoots(ctx, [boot], 1);

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { loadSuite } from '../harness/config.js';
-import type { BootRequest, BootResult, Machine } from '../harness/machines/qemu.js';
+import type { BootRequest, BootResult, Machine } from '../harness/machines/machine.js';
+import { FakeMachineBase, fakeMachine } from './fake-machine.js';
 import { plan } from '../harness/plan.js';
 import { runBoots, type RunContext } from '../harness/run.js';
 import type { Manifest, Sample } from '../harness/store/schema.js';
@@ -17,13 +18,15 @@ const DBENCH_OUT = readFileSync(join(import.meta.dirname, '..', 'workloads/dbenc
 const FTRACE_STATS = readFileSync(join(FIX, 'ftrace/stats-guest-6.12.txt'), 'utf8');
 
 /** Plays the guest: writes what the job would, asks the host for its verdict through onTick. */
-class FakeMachine implements Machine {
+class FakeMachine extends FakeMachineBase {
   boots = 0;
-  constructor(private readonly armed: string | null, private readonly onBoot?: () => void) {}
+  constructor(private readonly armed: string | null, private readonly onBoot?: () => void) {
+    super();
+  }
   async boot(req: BootRequest): Promise<BootResult> {
     this.boots++;
     this.onBoot?.();
-    const share = req.spec.shareDir;
+    const share = req.jobDir;
     const put = (rel: string, text: string, rc = 0) => {
       const base = join(share, 'out', rel);
       mkdirSync(join(base, '..'), { recursive: true });
@@ -66,14 +69,10 @@ function context(machine: Machine, stopped?: () => boolean) {
   const ctx: RunContext = {
     suite,
     images: { debian: { kernel: '/k', initrd: '/i', root: '/r' } },
-    accel: 'tcg',
     outDir,
     machine,
     sink: { sample: (s) => samples.push(s), manifest: () => undefined },
     manifest,
-    makeScratch: async () => undefined,
-    removeScratch: () => undefined,
-    scratchDir: outDir,
     stopped,
   };
   return { ctx, suite, samples, manifest };

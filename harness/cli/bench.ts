@@ -1,38 +1,33 @@
-// tracebench bench [--suite quick|standard|FILE] [--out DIR] [--dry-run] [--show-command] [--resume]
-import { existsSync, mkdirSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+// tracebench bench [--suite quick|standard|FILE] [--machine qemu|ssh://...] [--out DIR] [--dry-run] [--show-command] [--resume]
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { CommandModule } from 'yargs';
-import { loadSuite, resolveEvents, type Suite } from '../config.js';
+import { loadSuite, type Suite } from '../config.js';
 import { ExitCode, TracebenchError } from '../errors.js';
-import { expectedNative } from '../armed.js';
 import { prepareHost } from '../doctor.js';
-import { guestContext } from '../job.js';
-import { hostInfo, makeScratch, probeKvmCached, removeScratch, scratchDir, type AccelChoice } from '../machines/host.js';
+import { runBench, timeBreakdown, type MachineRecord } from '../bench.js';
+import { hostInfo, probeKvmCached, type AccelChoice } from '../machines/host.js';
+import { scratchDir } from '../machines/scratch.js';
+import type { Machine } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
+import { SshKexecMachine } from '../machines/ssh-kexec.js';
+import { parseMachineUri } from '../machines/uri.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
-import { newPlanSeed, plan, planRounds, type Boot } from '../plan.js';
+import { plan, type Boot } from '../plan.js';
 import { hostLoadNow, QUIET } from '../machines/interference.js';
-import { resumeMismatch } from '../resume.js';
 import { estimatePlan } from '../estimate.js';
 import { PROJECT_ROOT } from '../paths.js';
-import { runBoots, type RunEvent } from '../run.js';
-import { appendSample, readResultSet, readManifest, writeManifest } from '../store/store.js';
-import { FORMAT_VERSION, type Manifest } from '../store/schema.js';
-import { tracers } from '../tracers/index.js';
-import type { TracerDriver } from '../types.js';
-import { toolVersion } from '../version.js';
-import { summarize } from '../stats/summary.js';
-import { adaptiveDecision } from '../stats/adaptive.js';
+import type { RunEvent } from '../run.js';
+import { readManifest } from '../store/store.js';
+import type { Manifest } from '../store/schema.js';
 import { ensureImage } from './image.js';
 import { writeReport } from './report.js';
 import { recipeFor } from '../image/recipe.js';
 import type { ImageInfo } from '../image/build.js';
 
-const say = (s: string) => process.stderr.write(s + '\n');
+export { timeBreakdown };
 
-const kernelIdentity = (im: ImageInfo) => `${im.kernelRelease}@${im.kernelConfigHash.slice(0, 12)}`;
-/** `<version>@<srcHash>` of a tracer built into the image, as its build step recorded it */
-const stepIdentity = (im: ImageInfo, step: string) => (im.steps[step]?.version ? `${im.steps[step].version}@${im.steps[step].srcHash ?? ''}` : undefined);
+const say = (s: string) => process.stderr.write(s + '\n');
 
 function runIdFor(suite: Suite): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
@@ -48,52 +43,6 @@ function describePlan(suite: Suite, boots: Boot[]): string {
   return lines.join('\n');
 }
 
-/** The suite as the manifest records it: names for what lives in other files. */
-const suiteDefinition = (suite: Suite) => ({ ...suite, file: undefined, kernels: suite.kernels.map((k) => k.name), configs: suite.configs.map((c) => c.name), instrumentation: suite.instrumentation.name });
-
-function initialManifest(suite: Suite, runId: string, accel: AccelChoice, host: Awaited<ReturnType<typeof hostInfo>>, images: Record<string, ImageInfo>, seed: number): Manifest {
-  const image = images[suite.kernels[0].name];
-  const ctx = guestContext(suite.machine.cpus);
-  const tool = toolVersion();
-  return {
-    formatVersion: FORMAT_VERSION,
-    runId,
-    tool: { name: 'tracebench', version: tool.version, gitSha: tool.gitSha },
-    suite: { name: suite.name, file: suite.file, definition: suiteDefinition(suite) },
-    plan: { order: suite.order, seed },
-    source: 'bench',
-    host,
-    accelerator: accel.accel,
-    machine: { ...suite.machine, accelReason: accel.reason, qemuArgsExample: qemuArgs({ accel: accel.accel, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline(accel.accel), rootImage: image.root, scratchImage: '<scratch>.img', shareDir: '<raw/boot>', name: 'tracebench' }) },
-    kernels: suite.kernels.map((k) => {
-      const im = images[k.name];
-      return { name: k.name, release: im.kernelRelease, source: k.source === 'local' ? `local:${basename(k.bzImage)}` : `${k.source}:${k.package} ${im.packages[k.package] ?? ''}`.trim(), configHash: im.kernelConfigHash, identity: kernelIdentity(im), lttngModules: stepIdentity(im, 'lttng-modules'), ktrace: stepIdentity(im, 'ktrace'), imageKey: im.key };
-    }),
-    image: { key: image.key, builtAt: image.builtAt, suite: image.suite, mirror: image.mirror, steps: image.steps, packages: Object.fromEntries(['dbench', 'linux-image-amd64', 'qemu', ...Object.keys(image.packages).filter((p) => /^linux-source-\d/.test(p)), ...Object.values(tracers as Record<string, TracerDriver>).flatMap((d) => d.image?.packages ?? [])].filter((p) => image.packages[p]).map((p) => [p, image.packages[p]])) },
-    instrumentation: { name: suite.instrumentation.name, events: Object.keys(suite.instrumentation.events) },
-    tracers: suite.configs.map((c) => {
-      const driver = (tracers as Record<string, TracerDriver>)[c.tracer];
-      return {
-        config: c.name,
-        tracer: c.tracer,
-        options: driver ? { ...c.options, ...driver.describe(c.options) } : {},
-        pinned: driver ? expectedNative(resolveEvents(suite.instrumentation, c.tracer)) : [],
-      };
-    }),
-    workloads: suite.workloads.map((w) => ({ name: w.name, params: { ...w.params, iterations: w.iterations, warmup: w.warmup } })),
-    scratch: ctx.scratchKind,
-    startedAt: new Date().toISOString(),
-    boots: [],
-    // every kernel entry is a system under test: its kernel and tracer identities, in suite order
-    axes: {
-      kernel: suite.kernels.map((k) => kernelIdentity(images[k.name])).join(' '),
-      'lttng-modules': suite.kernels.map((k) => stepIdentity(images[k.name], 'lttng-modules') ?? '-').join(' '),
-      ktrace: suite.kernels.map((k) => stepIdentity(images[k.name], 'ktrace') ?? '-').join(' '),
-    },
-    notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [],
-  };
-}
-
 function progress(e: RunEvent): void {
   const at = (s: number) => `${s.toFixed(0).padStart(4)}s`;
   if (e.kind === 'boot-start') say(`[${e.boot.index}/${e.total}] ${e.boot.id}: booting`);
@@ -107,15 +56,6 @@ function progress(e: RunEvent): void {
   }
 }
 
-/** Where the wall time went: boots, boot-to-first-workload, and the share spent inside workloads. */
-export function timeBreakdown(m: Manifest): string {
-  const wall = m.finishedAt ? (Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000 : m.boots.reduce((a, b) => a + b.wallS, 0);
-  const inside = m.boots.reduce((a, b) => a + (b.workloadS ?? 0), 0);
-  const toWork = m.boots.map((b) => b.bootToWorkloadS).filter((x): x is number => x !== undefined);
-  const meanToWork = toWork.length ? toWork.reduce((a, b) => a + b, 0) / toWork.length : NaN;
-  return `time: ${(wall / 60).toFixed(1)} min for ${m.boots.length} boots; ${((100 * inside) / wall).toFixed(0)} % inside workloads; ${meanToWork.toFixed(1)} s from QEMU start to the first workload (mean)`;
-}
-
 export interface BenchOptions {
   suite: string;
   out?: string;
@@ -123,9 +63,20 @@ export interface BenchOptions {
   resume?: boolean;
   mirror?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
+  /** qemu (default) or ssh://user@host[:port]; wins over the suite's machine.uri */
+  machine?: string;
   quiet?: boolean;
   /** install missing Debian packages when root (default true; --no-install) */
   install?: boolean;
+}
+
+/** What tests inject instead of the real machine, images, host and clock (the CLI entry passes them on). */
+export interface BenchOverrides {
+  machine?: Machine;
+  images?: (suite: Suite) => Promise<Record<string, ImageInfo>>;
+  now?: () => Date;
+  /** replaces the SIGINT/SIGTERM flag (a test interrupts after N boots) */
+  stopped?: () => boolean;
 }
 
 export interface BenchResult {
@@ -136,108 +87,97 @@ export interface BenchResult {
   files: string[];
 }
 
+/** The QEMU machine for a run: KVM when the probe (or the user) says so, and the resumed run's accelerator on --resume. */
+async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: string | undefined, outDir: string): Promise<{ machine: QemuMachine; record: MachineRecord }> {
+  const wanted = o.accel ?? suite.machine.accel;
+  let accel: AccelChoice;
+  if (o.resume && existsSync(join(outDir, 'manifest.json'))) accel = { accel: readManifest(outDir).accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
+  else if (wanted === 'auto') accel = await probeKvmCached(image, scratchDir(), qemu);
+  else accel = { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
+  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir() });
+  const example = machine.spec({ name: 'tracebench', image, extraCmdline: [], cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, jobDir: '<raw/boot>' }, '<scratch>.img');
+  return {
+    machine,
+    record: {
+      accelerator: accel.accel,
+      reason: accel.reason,
+      details: { qemuArgsExample: qemuArgs(example) },
+      notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [],
+    },
+  };
+}
+
+/** A lab box: bare metal unless its own facts say it is a virtual machine (as the test lab box is). */
+async function labRecord(machine: Machine): Promise<MachineRecord> {
+  const f = await machine.facts();
+  const virt = f.virtualized;
+  return {
+    accelerator: virt ? `lab (virtualized: ${virt})` : 'bare-metal',
+    reason: `${machine.uri}: ${machine.method}`,
+    notes: virt ? [`the lab box ${machine.uri} is itself a virtual machine (${virt}): its results are not bare-metal numbers`] : [],
+  };
+}
+
 /** The main job, callable from tests as well as the CLI. */
-export async function bench(o: BenchOptions): Promise<BenchResult> {
+export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Promise<BenchResult> {
   const suite = loadSuite(o.suite);
+  const uri = parseMachineUri(o.machine ?? suite.machine.uri ?? 'qemu');
+  let machine: Machine | undefined = overrides.machine;
+  // a lab box that cannot be used is an error within seconds, before any image is built
+  if (!machine && uri.kind === 'ssh') {
+    machine = new SshKexecMachine({ uri: uri.uri, target: { user: uri.user, host: uri.host, port: uri.port, identity: suite.machine.lab.identity, hostKeyCheck: suite.machine.lab.hostKeyCheck }, lab: suite.machine.lab });
+    await machine.check();
+  }
   // installs missing Debian packages as root (unless --no-install), else exit 3 with the command
-  await prepareHost({ install: o.install ?? true });
+  if (!overrides.images) await prepareHost({ install: o.install ?? true });
   // one cached image per kernel of the suite: kernels are a version axis
   const images: Record<string, ImageInfo> = {};
-  for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k) });
+  if (overrides.images) Object.assign(images, await overrides.images(suite));
+  else for (const k of suite.kernels) images[k.name] = await ensureImage({ mirror: o.mirror, recipe: recipeFor(k) });
   const image = images[suite.kernels[0].name];
   const host = await hostInfo();
-  const wanted = o.accel ?? suite.machine.accel;
   const outDir = resolve(o.out ?? join(PROJECT_ROOT, 'results', runIdFor(suite)));
-  let manifest: Manifest;
-  let accel: AccelChoice;
-  let seed: number;
-  if (o.resume && existsSync(join(outDir, 'manifest.json'))) {
-    manifest = readManifest(outDir);
-    const differs = resumeMismatch(manifest, { definition: JSON.parse(JSON.stringify(suiteDefinition(suite))), imageKeys: Object.fromEntries(Object.entries(images).map(([k, im]) => [k, im.key])) });
-    if (differs.length) {
-      throw new TracebenchError({
-        message: `cannot resume ${outDir}: it holds a different run than the one this suite would start now:\n  ${differs.join('\n  ')}`,
-        hint: 'resume with the suite and image it was started with, or start a new run with another --out',
-        exitCode: ExitCode.usage,
-      });
-    }
-    accel = { accel: manifest.accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
-    seed = manifest.plan?.seed ?? 0;
-    say(`resuming ${outDir}: ${manifest.boots.length} boots already recorded`);
+  let describe: () => Promise<MachineRecord>;
+  if (!machine) {
+    const q = await qemuFor(suite, o, image, host.qemuVersion, outDir);
+    machine = q.machine;
+    describe = async () => q.record;
+    if (q.record.accelerator === 'tcg') say(`warning: running under TCG (software emulation): ${q.record.reason}. Results are labelled EMULATED.`);
+    else say(`accelerator: KVM (${q.record.reason})`);
   } else {
-    if (existsSync(join(outDir, 'manifest.json'))) {
-      throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });
-    }
-    accel = wanted === 'auto' ? await probeKvmCached(image, scratchDir(), host.qemuVersion) : { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
-    if (accel.accel === 'tcg') say(`warning: running under TCG (software emulation): ${accel.reason}. Results are labelled EMULATED.`);
-    else say(`accelerator: KVM (${accel.reason})`);
-    seed = suite.seed ?? newPlanSeed();
-    manifest = initialManifest(suite, basename(outDir), accel, host, images, seed);
-    mkdirSync(outDir, { recursive: true });
-    writeManifest(outDir, manifest);
+    const m = machine;
+    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : () => labRecord(m);
   }
-  say(`results: ${outDir}`);
-  // the host's own counters judge every iteration; say now if it is already busy
-  const load = await hostLoadNow();
-  if (load.busyCores > QUIET.maxOtherCores) {
-    const note = `host busy before the run: other processes used ${load.busyCores.toFixed(2)} of ${load.cores} cores (${load.top.slice(0, 3).join(', ')})`;
-    say(`warning: ${note}. Noisy iterations are repeated, then flagged and left out of the statistics; a quiet host gives more usable samples.`);
-    manifest.notes.push(note);
-  }
-  const started = Date.now();
-  const sink = { sample: (s: Parameters<typeof appendSample>[1]) => appendSample(outDir, s), manifest: (m: Manifest) => writeManifest(outDir, m) };
-  // a boot is done once it has a record that was not superseded by a retry
-  const done = new Set(manifest.boots.filter((b) => !b.retried).map((b) => b.boot));
-  const runAll = async () => {
-    const initial = plan(suite, seed);
-    await runBoots(ctx, initial.filter((b) => !done.has(b.index)), initial.length);
-    // adaptive sampling: more rounds only while some slowdown interval is too wide and the caps allow
-    if (suite.adaptive) {
-      // a resumed run continues after the last round it already recorded
-      let rounds = Math.max(suite.rounds, ...manifest.boots.map((b) => b.round));
-      for (;;) {
-        const d = adaptiveDecision(summarize(readResultSet(outDir)), {
-          targetHalfWidth: suite.adaptive.targetHalfWidth,
-          maxRounds: suite.adaptive.maxRounds,
-          maxSeconds: suite.adaptive.maxMinutes * 60,
-          roundsDone: rounds,
-          elapsedS: (Date.now() - started) / 1000,
-        });
-        manifest.notes = manifest.notes.filter((n) => !n.startsWith('adaptive:'));
-        manifest.notes.push(`adaptive: ${d.cells.map((c) => `${c.key}=${c.reason}`).join(', ')}`);
-        if (!d.more || interrupted) break;
-        rounds++;
-        say(`adaptive: adding round ${rounds} (some slowdown intervals are wider than ±${(suite.adaptive.targetHalfWidth * 100).toFixed(1)} %)`);
-        const planned = Math.max(0, ...manifest.boots.map((b) => b.boot));
-        const more = planRounds(suite, rounds, rounds, planned, seed);
-        await runBoots(ctx, more.filter((b) => !done.has(b.index)), planned + more.length);
-      }
-    }
-  };
-  // Ctrl-C: the machine kills the running guest; stop before the next boot and say how to resume
+  for (const im of Object.values(images)) await machine.prepare(im);
+  // Ctrl-C: the machine stops the running boot; the run stops before the next one and says how to resume
   let interrupted = false;
   const onSignal = () => {
     interrupted = true;
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  const ctx = { suite, images, accel: accel.accel, outDir, machine: new QemuMachine(), sink, manifest, makeScratch, removeScratch, scratchDir: scratchDir(), onEvent: o.quiet ? undefined : progress, stopped: () => interrupted };
+  let manifest: Manifest;
   try {
-    await runAll();
+    manifest = await runBench(
+      { suite, outDir, resume: o.resume ?? false, suiteArg: o.suite },
+      {
+        images,
+        machine,
+        describeMachine: describe,
+        host,
+        now: overrides.now ?? (() => new Date()),
+        say,
+        onEvent: o.quiet ? undefined : progress,
+        stopped: overrides.stopped ? () => interrupted || overrides.stopped!() : () => interrupted,
+        hostLoad: machine.measuresInterference ? hostLoadNow : undefined,
+        maxOtherCores: QUIET.maxOtherCores,
+      },
+    );
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await machine.close();
   }
-  if (interrupted) {
-    writeManifest(outDir, manifest);
-    throw new TracebenchError({
-      message: `interrupted after ${manifest.boots.length} boots; every sample measured so far is in ${outDir}`,
-      hint: `continue with \`tracebench bench --suite ${o.suite} --out ${outDir} --resume\``,
-      exitCode: ExitCode.interrupted,
-    });
-  }
-  manifest.finishedAt = new Date().toISOString();
-  writeManifest(outDir, manifest);
   const report = await writeReport(outDir, o.reports);
   return { outDir, reportDir: report.reportDir, manifest, text: report.text, files: report.files };
 }
@@ -251,10 +191,12 @@ interface Args {
   'show-command': boolean;
   mirror?: string;
   accel?: 'auto' | 'kvm' | 'tcg';
+  machine?: string;
   install: boolean;
 }
 
-export const benchCommand: CommandModule<object, Args> = {
+/** The bench command; the CLI entry (cli/main.ts) may hand it test overrides. */
+export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<object, Args> => ({
   command: 'bench',
   describe: 'boot every tracer configuration, run the suite, print the slowdown table and write the reports',
   builder: (y) =>
@@ -267,6 +209,7 @@ export const benchCommand: CommandModule<object, Args> = {
       .option('show-command', { type: 'boolean', default: false, describe: 'print the QEMU argv of a boot and run nothing' })
       .option('mirror', { type: 'string', describe: 'Debian mirror for the image build (default: host apt configuration)' })
       .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, describe: 'override the suite: auto probes KVM by booting' })
+      .option('machine', { type: 'string', describe: 'where kernels run: qemu (a local guest, default) or ssh://user@host[:port] (a lab box over ssh + kexec, docs/lab.md); overrides the suite' })
       .option('install', { type: 'boolean', default: true, describe: 'as root, apt-get install missing host packages (--no-install: print the command and stop)' }) as never,
   handler: async (a) => {
     if (a['dry-run'] || a['show-command']) {
@@ -282,7 +225,7 @@ export const benchCommand: CommandModule<object, Args> = {
       }
       return;
     }
-    const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel, install: a.install });
+    const r = await bench({ suite: a.suite, out: a.out, reports: a.reports, resume: a.resume, mirror: a.mirror, accel: a.accel, machine: a.machine, install: a.install }, overrides);
     process.stdout.write(r.text + '\n');
     process.stdout.write(`\n${timeBreakdown(r.manifest)}\nresults: ${r.outDir}\nreports:\n${r.files.map((f) => `  ${f}`).join('\n')}\n`);
     const bad = r.manifest.boots.filter((b) => b.status !== 'finished');
@@ -294,4 +237,6 @@ export const benchCommand: CommandModule<object, Args> = {
       });
     }
   },
-};
+});
+
+export const benchCommand = benchCommandWith();

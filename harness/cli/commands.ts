@@ -1,7 +1,7 @@
 // The subcommand registry: one line per command module (each a yargs CommandModule).
 import type { CommandModule } from 'yargs';
 import { baselineCommand } from './baseline.js';
-import { benchCommand } from './bench.js';
+import { benchCommandWith, type BenchOverrides } from './bench.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { imageCommand } from './image.js';
@@ -10,8 +10,9 @@ import { publishCommand } from './publish.js';
 import { importCommand } from './import.js';
 import { reportCommand } from './report.js';
 
-export const commands: CommandModule<any, any>[] = [
-  benchCommand,
+/** `bench` takes test overrides (a FakeMachine ...) from the CLI entry; nothing else needs them. */
+export const commands = (bench: BenchOverrides = {}): CommandModule<any, any>[] => [
+  benchCommandWith(bench),
   imageCommand,
   doctorCommand,
   parseCommand,

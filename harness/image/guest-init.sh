@@ -1,7 +1,7 @@
 #!/bin/sh
 # PID 1 of every tracebench boot (installed as /sbin/tb-init). Not systemd: mount
-# what the job needs, run the job from the host share, sync, power off through
-# sysrq so the kernel never sees init exit (which would panic).
+# what the job needs, run the job from its share, sync, power off (or reboot)
+# through sysrq so the kernel never sees init exit (which would panic).
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HOME=/root
 export PATH HOME
@@ -21,10 +21,32 @@ mount -t debugfs debugfs /sys/kernel/debug
 mount -t tracefs tracefs /sys/kernel/tracing
 ip link set lo up
 echo "TB-MARK init-up up=$(cut -d' ' -f1 /proc/uptime)" > /dev/console
-modprobe -q 9pnet_virtio
-modprobe -q 9p
-if mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 tb /tb; then
+# How the job share and the scratch disk reach this kernel, and how the boot ends,
+# is the machine's business (harness/machines/*): it says so on the command line.
+#   tb.share=9p:<tag> | <device, LABEL=... or UUID=...>   where job.sh is, and out/ goes
+#   tb.scratch=<device, LABEL=... or UUID=...>             a fresh ext4 for the workloads
+#   tb.end=poweroff | reboot                               QEMU exits; a lab box returns to its base OS
+share= scratch= end=poweroff
+for w in $(cat /proc/cmdline); do
+  case "$w" in
+    tb.share=*) share=${w#tb.share=} ;;
+    tb.scratch=*) scratch=${w#tb.scratch=} ;;
+    tb.end=*) end=${w#tb.end=} ;;
+  esac
+done
+export TB_SCRATCH_DEV="$scratch"
+case "$share" in
+  9p:*)
+    modprobe -q 9pnet_virtio
+    modprobe -q 9p
+    mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 "${share#9p:}" /tb ;;
+  ?*) mount -t ext4 "$share" /tb ;;
+  *) false ;;
+esac
+if [ $? = 0 ]; then
   mkdir -p /tb/out
+  # the machine's own preparation (a lab box brings up its NIC for the armed-set handshake)
+  [ -f /tb/machine.sh ] && sh /tb/machine.sh > /tb/out/machine.log 2>&1
   sh /tb/job.sh > /tb/out/job.log 2>&1
   echo $? > /tb/out/job.rc
   sync
@@ -34,7 +56,7 @@ else
   echo "TB-MARK job-failed mount-share" > /dev/console
 fi
 sync
-echo "TB-MARK poweroff" > /dev/console
-echo o > /proc/sysrq-trigger
+echo "TB-MARK $end" > /dev/console
+if [ "$end" = reboot ]; then echo b > /proc/sysrq-trigger; else echo o > /proc/sysrq-trigger; fi
 # wait for the power-off with shell builtins only: the disks may already be gone
 while :; do :; done

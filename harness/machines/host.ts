@@ -8,7 +8,6 @@ import { ExitCode, TracebenchError } from '../errors.js';
 import { cacheRoot } from '../image/build.js';
 import { QemuMachine } from './qemu.js';
 import { QemuStartError } from './qemu-start.js';
-import { baseCmdline } from './qemu-args.js';
 
 export async function qemuVersion(): Promise<string | undefined> {
   const r = await execa('qemu-system-x86_64', ['--version'], { reject: false });
@@ -24,27 +23,6 @@ export async function hostInfo() {
     kernel: release(),
     qemuVersion: await qemuVersion(),
   };
-}
-
-/** A fresh, empty ext4 scratch disk: made natively on the host, so no boot time is spent on mkfs. */
-export async function makeScratch(path: string, gib: number): Promise<void> {
-  rmSync(path, { force: true });
-  // detached: a Ctrl-C on the terminal reaches the harness, which stops before the next
-  // boot; it must not kill mke2fs halfway and turn an interruption into a host error
-  const r = await execa('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'tbscratch', path, `${gib}G`], { reject: false, all: true, detached: true });
-  if (r.exitCode !== 0) {
-    throw new TracebenchError({ message: `mke2fs could not make the scratch disk ${path}: ${r.all}`, hint: 'is there free disk space in the scratch directory?', exitCode: ExitCode.host });
-  }
-}
-
-export function removeScratch(path: string): void {
-  rmSync(path, { force: true });
-}
-
-export function scratchDir(): string {
-  const d = process.env.TRACEBENCH_SCRATCH_DIR || join(tmpdir(), 'tracebench');
-  mkdirSync(d, { recursive: true });
-  return d;
 }
 
 export interface AccelChoice {
@@ -68,11 +46,16 @@ export async function probeKvm(image: { kernel: string; initrd: string; root: st
   writeFileSync(join(share, 'job.sh'), 'echo "TB-MARK job-end" > /dev/console\nexit 0\n');
   let result;
   try {
-    result = await new QemuMachine().boot({
-      spec: { accel: 'kvm', cpus: 1, memoryMiB: 1024, kernel: image.kernel, initrd: image.initrd, cmdline: baseCmdline('kvm'), rootImage: image.root, shareDir: share, name: 'tracebench-kvm-probe' },
+    result = await new QemuMachine({ accel: 'kvm', scratchDir: workDir }).boot({
+      name: 'tracebench-kvm-probe',
+      image,
+      extraCmdline: [],
+      cpus: 1,
+      memoryMiB: 1024,
+      scratchGiB: 0,
+      jobDir: share,
       // a KVM boot takes a few seconds; much longer means it is not really working
       timeoutS: 90,
-      consoleLog: join(share, 'console.log'),
     });
   } catch (e) {
     // QEMU refusing KVM (or a KVM-only option such as -cpu host) is what the probe is

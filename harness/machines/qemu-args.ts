@@ -86,6 +86,10 @@ export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = []): string[
     'root=/dev/vda',
     'ro',
     'init=/sbin/tb-init',
+    // where tb-init finds the job share and the scratch disk, and how the boot ends (guest-init.sh)
+    'tb.share=9p:tb',
+    'tb.scratch=/dev/vdb',
+    'tb.end=poweroff',
     // reboot at once on panic; with -no-reboot QEMU exits and we classify it from the console
     'panic=-1',
     'oops=panic',

@@ -1,62 +1,87 @@
-// Boots one guest under QEMU and reports how it ended. This module (with the
-// image builder) is the only place that starts processes.
+// The local Machine: boots one guest under QEMU (9p job share, a fresh scratch
+// disk per boot) and reports how it ended.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { qemuArgs, type MachineSpec } from './qemu-args.js';
+import { join } from 'node:path';
+import { baseCmdline, qemuArgs, type MachineSpec } from './qemu-args.js';
+import { localHostFacts } from './host-facts.js';
+import { makeScratch, removeScratch } from './scratch.js';
+import { BootCancelled, classify, markOf, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
 import { startFailure } from './qemu-start.js';
 import { snapshot, type HostSampler } from './interference.js';
 
-export type BootStatus = 'finished' | 'timeout' | 'panic' | 'job-failed';
+export type { BootRequest, BootResult, BootStatus, Machine } from './machine.js';
+export { classify } from './machine.js';
 
-export interface BootResult {
-  status: BootStatus;
-  message?: string;
-  wallS: number;
-  consoleTail: string;
-  /** seconds from QEMU start to each TB-MARK line, in order */
-  marks: { text: string; atS: number }[];
-  exitCode: number | null;
-}
-
-export interface BootRequest {
-  spec: MachineSpec;
-  timeoutS: number;
-  consoleLog: string;
-  /** called for each TB-MARK progress line the guest prints, with the host's counters at hand */
-  onMark?: (text: string, atS: number, host: HostSampler) => void;
-  /** called every 200 ms while the guest runs (the host side of the verdict handshake) */
-  onTick?: () => void;
-}
-
-export interface Machine {
-  /** rejects with QemuStartError (a host error, exit 3) when QEMU never started the guest */
-  boot(req: BootRequest): Promise<BootResult>;
-}
-
-const PANIC = /Kernel panic - not syncing|BUG: kernel NULL pointer|Oops: |general protection fault/;
-
-export function classify(consoleText: string, timedOut: boolean, jobRc: number | null): { status: BootStatus; message?: string } {
-  const panic = consoleText.split('\n').find((l) => PANIC.test(l));
-  if (panic) return { status: 'panic', message: panic.trim() };
-  if (timedOut) return { status: 'timeout' };
-  const failed = /TB-MARK job-failed (\S+)/.exec(consoleText);
-  if (failed) return { status: 'job-failed', message: `guest job stopped at ${failed[1]}` };
-  if (jobRc === null || !/TB-MARK job-end/.test(consoleText)) return { status: 'job-failed', message: 'the guest powered off before the job ended' };
-  if (jobRc !== 0) return { status: 'job-failed', message: `guest job exited ${jobRc}` };
-  return { status: 'finished' };
+export interface QemuMachineOptions {
+  accel: 'kvm' | 'tcg';
+  /** TCG only: one host thread for every vCPU (MachineSpec.tcgThread) */
+  tcgThread?: 'single';
+  binary?: string;
+  /** where per-boot scratch disks are made (host.ts scratchDir) */
+  scratchDir: string;
+  /** injected in tests: makes / removes a scratch disk image */
+  makeScratch?: (path: string, gib: number) => Promise<void>;
+  removeScratch?: (path: string) => void;
 }
 
 export class QemuMachine implements Machine {
-  constructor(private readonly qemuBinary = 'qemu-system-x86_64') {}
+  readonly uri = 'qemu';
+  readonly measuresInterference = true;
+  readonly method: string;
+  private readonly qemuBinary: string;
+  constructor(private readonly o: QemuMachineOptions) {
+    this.qemuBinary = o.binary ?? 'qemu-system-x86_64';
+    this.method = `QEMU ${o.accel.toUpperCase()} guest on this host, -kernel direct boot, root snapshot=on, 9p job share`;
+  }
+
+  async check(): Promise<void> {}
+  async prepare(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async facts(): Promise<MachineFacts> {
+    return { ...(await localHostFacts()), machine: this.uri };
+  }
+
+  /** The argv this machine would run for a request (bench --show-command, the manifest). */
+  spec(req: Pick<BootRequest, 'name' | 'image' | 'extraCmdline' | 'cpus' | 'memoryMiB' | 'jobDir'>, scratchImage?: string): MachineSpec {
+    return {
+      accel: this.o.accel,
+      tcgThread: this.o.tcgThread,
+      cpus: req.cpus,
+      memoryMiB: req.memoryMiB,
+      kernel: req.image.kernel,
+      initrd: req.image.initrd,
+      cmdline: baseCmdline(this.o.accel, req.extraCmdline),
+      rootImage: req.image.root,
+      scratchImage,
+      shareDir: req.jobDir,
+      name: req.name,
+    };
+  }
 
   async boot(req: BootRequest): Promise<BootResult> {
+    const scratch = req.scratchGiB > 0 ? join(this.o.scratchDir, `${req.name}-${process.pid}.img`) : undefined;
+    if (scratch) await (this.o.makeScratch ?? makeScratch)(scratch, req.scratchGiB);
+    try {
+      if (req.cancelled?.()) throw new BootCancelled(req.name);
+      // the host's facts at this boot (governor, turbo ... can change between boots of a long run)
+      const facts = await this.facts().catch(() => undefined);
+      return { ...(await this.run(req, this.spec(req, scratch))), ...(facts ? { facts } : {}) };
+    } finally {
+      if (scratch) (this.o.removeScratch ?? removeScratch)(scratch);
+    }
+  }
+
+  private async run(req: BootRequest, spec: MachineSpec): Promise<BootResult> {
     const started = Date.now();
     const since = () => (Date.now() - started) / 1000;
-    const log = createWriteStream(req.consoleLog);
+    const consoleLog = join(req.jobDir, 'console.log');
+    const log = createWriteStream(consoleLog);
     const marks: BootResult['marks'] = [];
     let tail = '';
     // detached: QEMU gets its own process group, so a timeout kills everything it started
-    const child = execa(this.qemuBinary, qemuArgs(req.spec), {
+    const child = execa(this.qemuBinary, qemuArgs(spec), {
       detached: true,
       stdin: 'ignore',
       stdout: 'pipe',
@@ -74,10 +99,10 @@ export class QemuMachine implements Machine {
       const lines = partial.split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        const m = /TB-MARK (.*?)(?: up=[\d.]+)?\r?$/.exec(line);
-        if (m) {
-          marks.push({ text: m[1], atS: since() });
-          req.onMark?.(m[1], since(), host);
+        const m = markOf(line);
+        if (m !== undefined) {
+          marks.push({ text: m, atS: since() });
+          req.onMark?.(m, since(), host);
         }
       }
     };
@@ -121,8 +146,8 @@ export class QemuMachine implements Machine {
       stderr: qemuStderr,
     });
     if (notStarted) throw notStarted;
-    const consoleText = readFileSync(req.consoleLog, 'utf8');
-    const rcFile = `${req.spec.shareDir}/out/job.rc`;
+    const consoleText = readFileSync(consoleLog, 'utf8');
+    const rcFile = join(req.jobDir, 'out/job.rc');
     const jobRc = existsSync(rcFile) ? Number(readFileSync(rcFile, 'utf8').trim()) : null;
     const verdict = classify(consoleText, timedOut, jobRc);
     // QEMU killed from outside mid-run (OOM killer, an operator): name the signal, not "powered off"

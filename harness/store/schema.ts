@@ -116,6 +116,10 @@ export const bootRecordSchema = z.object({
   attempt: z.number().int().positive().optional(),
   /** this attempt was retried: its samples are kept but superseded by the retry's */
   retried: z.boolean().optional(),
+  /** the machine's facts at this boot (CPU, microcode, governor, turbo, SMT, command line, memory; a lab box's base kernel) */
+  facts: z.record(z.unknown()).optional(),
+  /** backend details: a lab box's boot ids and kexec timings */
+  details: z.record(z.union([z.string(), z.number()])).optional(),
 });
 
 export const tracerInfoSchema = z.object({

@@ -27,7 +27,7 @@ import { loadInstrumentation, loadKernelConfig, loadTracerConfig, resolveEvents 
 import { imageKey, readImageInfo } from '../../harness/image/build.js';
 import { recipeFor } from '../../harness/image/recipe.js';
 import { buildJob } from '../../harness/job.js';
-import { makeScratch, removeScratch, scratchDir } from '../../harness/machines/host.js';
+import { scratchDir } from '../../harness/machines/scratch.js';
 import { baseCmdline } from '../../harness/machines/qemu-args.js';
 import { QemuMachine } from '../../harness/machines/qemu.js';
 import type { Boot } from '../../harness/plan.js';
@@ -186,33 +186,16 @@ async function main() {
   }
   // the armed set is not what is measured here: answer at once
   writeFileSync(join(out, 'ctl/verdict'), 'go\n');
-  let qemu = 'qemu-system-x86_64';
-  if (values.single) {
-    qemu = join(out, 'qemu-single.sh');
-    writeFileSync(
-      qemu,
-      '#!/bin/bash\n# one TCG translation thread: rewrite "-machine q35,accel=tcg" into "-machine q35 -accel tcg,thread=single"\nargs=()\nfor a in "$@"; do [ "$a" = q35,accel=tcg ] && { args+=(q35); continue; }; args+=("$a"); done\nexec qemu-system-x86_64 "${args[@]}" -accel tcg,thread=single\n',
-    );
-    chmodSync(qemu, 0o755);
-  }
-  const scratch = join(scratchDir(), `pokes-${process.pid}.img`);
-  await makeScratch(scratch, 4);
   try {
-    const r = await new QemuMachine(qemu).boot({
-      spec: {
-        accel: 'tcg',
-        cpus,
-        memoryMiB: 2048,
-        kernel: info.kernel,
-        initrd: info.initrd,
-        cmdline: baseCmdline('tcg', driver?.kernelCmdline?.(config.options) ?? []),
-        rootImage: info.root,
-        scratchImage: scratch,
-        shareDir: out,
-        name: `tracebench-pokes-${configName}`,
-      },
+    const r = await new QemuMachine({ accel: 'tcg', tcgThread: values.single ? 'single' : undefined, scratchDir: scratchDir() }).boot({
+      name: `tracebench-pokes-${configName}`,
+      image: info,
+      extraCmdline: driver?.kernelCmdline?.(config.options) ?? [],
+      cpus,
+      memoryMiB: 2048,
+      scratchGiB: 4,
+      jobDir: out,
       timeoutS: 900,
-      consoleLog: join(out, 'console.log'),
     });
     const teardown = (() => {
       try {
@@ -227,7 +210,6 @@ async function main() {
     const oops = consoleText.split('\n').filter((l) => /Oops|BUG:|int3|Kernel panic/.test(l));
     console.log(JSON.stringify({ config: configName, single: values.single, status: r.status, message: r.message, share: out, oops, phases }, null, 2));
   } finally {
-    removeScratch(scratch);
   }
 }
 

@@ -146,22 +146,17 @@ test('ktrace survives readers on every CPU, a syscall storm, toggling, reset and
   const ko = process.env.KTRACE_STRESS_KO;
   if (ko) copyFileSync(ko, join(share, 'ktrace.ko'));
   writeFileSync(join(share, 'job.sh'), job(ko ? 'insmod /tb/ktrace.ko' : 'modprobe ktrace'));
-  const boot = await new QemuMachine().boot({
-    spec: {
-      accel: 'tcg',
-      tcgThread: 'single',
-      cpus: CPUS,
-      memoryMiB: 2048,
-      kernel: image.kernel,
-      initrd: image.initrd,
-      cmdline: baseCmdline('tcg'),
-      rootImage: image.root,
-      shareDir: share,
-      name: 'tracebench-ktrace-stress',
-    },
+  const boot = await new QemuMachine({ accel: 'tcg', tcgThread: 'single', scratchDir: share }).boot({
+    name: 'tracebench-ktrace-stress',
+    image,
+    extraCmdline: [],
+    cpus: CPUS,
+    memoryMiB: 2048,
+    scratchGiB: 0,
+    jobDir: share,
     timeoutS: 600,
-    consoleLog: join(share, 'console.log'),
   });
+
   const out = (f: string) => readFileSync(join(share, 'out', f), 'utf8');
   const log = existsSync(join(share, 'out', 'job.log')) ? out('job.log') : '';
   assert.equal(boot.status, 'finished', `${boot.status} ${boot.message ?? ''}\n${boot.consoleTail}\n${log}`);
