@@ -6,6 +6,7 @@ import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import { ExitCode, TracebenchError } from './errors.js';
 import { isRoot } from './machines/host.js';
+import { hostFactLines, methodologyFindings, type FactTopic, type HostFacts, type MethodologyTopic } from './machines/host-facts.js';
 import { hostMirror } from './image/mirror.js';
 import { cacheRoot } from './image/build.js';
 
@@ -16,6 +17,11 @@ export interface Check {
   /** Debian package that fixes it, when installing one does */
   package?: string;
   fix?: string;
+  /**
+   * The host works, but results measured on it may drift, and why. Shown by
+   * doctor as "warn"; requireChecks does not stop on it (ok stays true).
+   */
+  warning?: string;
 }
 
 export function onPath(bin: string): string | undefined {
@@ -221,4 +227,60 @@ export async function prepareHost(opts: PrepareOptions = {}, deps: HostDeps = re
   const installed = await ensurePackages(needs, { install: opts.install ?? true, purpose }, deps);
   requireChecks(deps.checks());
   return installed;
+}
+
+/** /dev/kvm exists and this user may open it (whether KVM boots a kernel, only bench's probe tells). */
+export function kvmUsable(): boolean {
+  try {
+    accessSync('/dev/kvm', constants.R_OK | constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Host CPUs needed to pin each vCPU thread on a CPU of its own: one per vCPU
+ * plus one for QEMU's main/I/O thread and the harness, which otherwise preempt
+ * a vCPU (the interference check's vCPU share, harness/machines/interference.ts).
+ */
+export function pinCpusNeeded(vcpus: number): number {
+  return vcpus + 1;
+}
+
+function pinningCheck(f: HostFacts, vcpus: number): Check {
+  const need = pinCpusNeeded(vcpus);
+  const have = f.cores;
+  const name = 'vcpu pinning';
+  if (have === undefined) return { name, ok: true, detail: 'cannot tell how many host CPUs are online', warning: `pinning ${vcpus} vCPUs needs ${need} host CPUs; /sys/devices/system/cpu/online was not readable` };
+  const logical = f.smt === 'on' ? ' (logical CPUs: SMT siblings share a core)' : '';
+  if (have >= need) return { name, ok: true, detail: `${have} host CPUs online${logical}: enough to pin the suite's ${vcpus} vCPUs one per CPU and keep one for QEMU's I/O thread and the harness` };
+  return {
+    name,
+    ok: true,
+    detail: `${have} host CPUs online, the suite's ${vcpus} vCPUs + 1 need ${need}`,
+    warning: `with fewer host CPUs than vCPUs + 1, the vCPU threads share CPUs with QEMU's I/O thread and the harness, so iterations lose CPU time to them and come out noisy; give the suite machine.cpus: ${Math.max(1, have - 1)} or less`,
+  };
+}
+
+const FACT_CHECKS: { topic: FactTopic; name: string; finding?: MethodologyTopic }[] = [
+  { topic: 'cpu', name: 'host cpu' },
+  { topic: 'machine', name: 'host machine' },
+  { topic: 'frequency', name: 'cpu governor', finding: 'governor' },
+  { topic: 'turbo', name: 'turbo', finding: 'turbo' },
+  { topic: 'smt', name: 'smt' },
+  { topic: 'irqbalance', name: 'irqbalance', finding: 'irqbalance' },
+];
+
+/**
+ * The host's benchmark methodology as doctor lines (pure): governor, turbo, SMT
+ * and irqbalance with the reason each warning matters, and, when KVM is usable,
+ * whether the suite's vCPU threads can each be pinned to a host CPU.
+ */
+export function methodologyChecks(f: HostFacts, o: { kvm: boolean; vcpus: number }): Check[] {
+  const texts = new Map(hostFactLines(f).map((l) => [l.topic, l.text]));
+  const findings = new Map(methodologyFindings(f).map((w) => [w.topic, w.text]));
+  const checks: Check[] = FACT_CHECKS.map((c) => ({ name: c.name, ok: true, detail: texts.get(c.topic) ?? 'unknown', ...(c.finding && findings.has(c.finding) ? { warning: findings.get(c.finding) } : {}) }));
+  if (o.kvm) checks.push(pinningCheck(f, o.vcpus));
+  return checks;
 }

@@ -2,9 +2,12 @@
 // when they may, and the exact command when they may not. The host is injected:
 // no real apt-get runs here.
 import { strict as assert } from 'node:assert';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, prepareHost, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
+import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, methodologyChecks, pinCpusNeeded, prepareHost, requireChecks, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
 import { TracebenchError } from '../harness/errors.js';
+import { parseHostFacts } from '../harness/machines/host-facts.js';
 
 interface Fake extends HostDeps {
   calls: string[];
@@ -122,5 +125,58 @@ describe('prepareHost', () => {
     assert.equal(e.exitCode, 3);
     assert.equal(e.message, 'host prerequisites missing:\n  cache space: 3 GiB free in /c (need 12)');
     assert.equal(e.hint, 'free space or set XDG_CACHE_HOME to a larger disk');
+  });
+});
+
+// The methodology lines doctor prints, from host-facts.sh outputs of an Intel and
+// an AMD bare-metal box and of this project's VM (test/fixtures/host-facts/).
+describe('methodologyChecks', () => {
+  const facts = (name: string) => parseHostFacts(readFileSync(join(import.meta.dirname, 'fixtures/host-facts', name), 'utf8'));
+  const brief = (cs: Check[]) => cs.map((c) => `${c.warning ? 'warn' : c.ok ? 'ok' : 'FAIL'} ${c.name}: ${c.detail}`);
+
+  it('Intel bare metal with KVM: governor, turbo and irqbalance warn, each with why; 16 CPUs pin 4 vCPUs', () => {
+    const cs = methodologyChecks(facts('intel-i9-9900k.txt'), { kvm: true, vcpus: 4 });
+    assert.deepEqual(brief(cs), [
+      'ok host cpu: Intel(R) Core(TM) i9-9900K CPU @ 3.60GHz, 16 CPUs online, microcode 0xf8',
+      'ok host machine: bare metal (no hypervisor CPU flag)',
+      'warn cpu governor: intel_pstate (active), governor powersave on all 16 CPUs, EPP balance_performance',
+      'warn turbo: on (intel_pstate/no_turbo=0)',
+      'ok smt: on',
+      'warn irqbalance: running',
+      "ok vcpu pinning: 16 host CPUs online (logical CPUs: SMT siblings share a core): enough to pin the suite's 4 vCPUs one per CPU and keep one for QEMU's I/O thread and the harness",
+    ]);
+    assert.match(cs[2].warning!, /a tracer's extra work can raise the clock/);
+    assert.match(cs[3].warning!, /reproducible benchmarks/);
+    assert.match(cs[5].warning!, /systemctl stop irqbalance/);
+    // warnings never stop bench: the host works
+    assert.doesNotThrow(() => requireChecks(cs));
+  });
+
+  it('AMD bare metal: boost and the mixed governors warn; no irqbalance; without KVM no pinning line', () => {
+    const cs = methodologyChecks(facts('amd-epyc-7313.txt'), { kvm: false, vcpus: 4 });
+    assert.deepEqual(brief(cs).slice(2), [
+      'warn cpu governor: acpi-cpufreq, governor mixed: schedutil, performance across 16 CPUs',
+      'warn turbo: on (cpufreq/boost=1)',
+      'ok smt: off',
+      'ok irqbalance: not running',
+    ]);
+  });
+
+  it("this project's VM: no warnings about knobs it does not have; 2 CPUs cannot pin 2 vCPUs + 1", () => {
+    const cs = methodologyChecks(facts('vm-firecracker.txt'), { kvm: true, vcpus: 2 });
+    assert.deepEqual(brief(cs), [
+      'ok host cpu: Intel(R) Xeon(R) Processor, 2 CPUs online, microcode 0x1',
+      'ok host machine: virtual (hypervisor CPU flag)',
+      'ok cpu governor: no cpufreq in this VM (the hypervisor host sets the clock)',
+      'ok turbo: unknown',
+      'ok smt: notsupported',
+      'ok irqbalance: not running',
+      "warn vcpu pinning: 2 host CPUs online, the suite's 2 vCPUs + 1 need 3",
+    ]);
+    assert.match(cs[6].warning!, /give the suite machine\.cpus: 1 or less$/);
+  });
+
+  it('a vCPU per host CPU plus one for QEMU and the harness', () => {
+    assert.equal(pinCpusNeeded(4), 5);
   });
 });
