@@ -21,7 +21,7 @@ describe('machine URIs', () => {
     assert.deepEqual(parseMachineUri('qemu'), { kind: 'qemu', uri: 'qemu' });
     assert.deepEqual(parseMachineUri('ssh://root@127.0.0.1:2222'), { kind: 'ssh', uri: 'ssh://root@127.0.0.1:2222', user: 'root', host: '127.0.0.1', port: 2222 });
     assert.deepEqual(parseMachineUri('ssh://lab-07.example'), { kind: 'ssh', uri: 'ssh://root@lab-07.example:22', user: 'root', host: 'lab-07.example', port: 22 });
-    assert.equal(parseMachineUri('ssh://bench@[fe80::1]:22').host, 'fe80::1');
+    assert.equal((parseMachineUri('ssh://bench@[fe80::1]:22') as { host: string }).host, 'fe80::1');
   });
   test('a host, user or port that could smuggle options or commands is refused, naming the field', () => {
     for (const [uri, field] of [

@@ -10,8 +10,7 @@ import { hostInfo, probeKvmCached, type AccelChoice } from '../machines/host.js'
 import { scratchDir } from '../machines/scratch.js';
 import type { Machine } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
-import { SshKexecMachine } from '../machines/ssh-kexec.js';
-import { parseMachineUri } from '../machines/uri.js';
+import { labMachine } from '../machines/index.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
 import { plan, type Boot } from '../plan.js';
 import { hostLoadNow, QUIET } from '../machines/interference.js';
@@ -121,13 +120,9 @@ async function labRecord(machine: Machine): Promise<MachineRecord> {
 /** The main job, callable from tests as well as the CLI. */
 export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Promise<BenchResult> {
   const suite = loadSuite(o.suite);
-  const uri = parseMachineUri(o.machine ?? suite.machine.uri ?? 'qemu');
-  let machine: Machine | undefined = overrides.machine;
+  let machine: Machine | undefined = overrides.machine ?? labMachine(o.machine ?? suite.machine.uri ?? 'qemu', suite);
   // a lab box that cannot be used is an error within seconds, before any image is built
-  if (!machine && uri.kind === 'ssh') {
-    machine = new SshKexecMachine({ uri: uri.uri, target: { user: uri.user, host: uri.host, port: uri.port, identity: suite.machine.lab.identity, hostKeyCheck: suite.machine.lab.hostKeyCheck }, lab: suite.machine.lab });
-    await machine.check();
-  }
+  if (machine && !overrides.machine) await machine.check();
   // installs missing Debian packages as root (unless --no-install), else exit 3 with the command
   if (!overrides.images) await prepareHost({ install: o.install ?? true });
   // one cached image per kernel of the suite: kernels are a version axis

@@ -5,6 +5,7 @@ import { benchCommandWith, type BenchOverrides } from './bench.js';
 import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { imageCommand } from './image.js';
+import { labCommand } from './lab.js';
 import { parseCommand } from './parse.js';
 import { publishCommand } from './publish.js';
 import { importCommand } from './import.js';
@@ -15,6 +16,7 @@ export const commands = (bench: BenchOverrides = {}): CommandModule<any, any>[] 
   benchCommandWith(bench),
   imageCommand,
   doctorCommand,
+  labCommand,
   parseCommand,
   reportCommand,
   importCommand,

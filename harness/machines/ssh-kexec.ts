@@ -13,7 +13,7 @@ import { ExitCode, TracebenchError } from '../errors.js';
 import { shellQuote } from '../shell-quote.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
 import { BootCancelled, classify, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
-import { remoteCommand, ssh, sshArgv, sshName, sshOk, sshPipeFile, sshTarIn, sshUntar, SSH_FAILED, type SshTarget } from './ssh.js';
+import { remoteCommand, ssh, sshArgv, sshName, sshOk, sshPipeFile, sshTarIn, sshUntar, type SshTarget } from './ssh.js';
 import { guestNet, relayScript, RELAY_PY, VerdictServer } from './verdict-relay.js';
 import { kernelWord } from './qemu-args.js';
 
@@ -86,8 +86,8 @@ export class SshKexecMachine implements Machine {
     return sshName(this.t);
   }
 
-  /** Reachable, root, kexec-tools, the partitions, kexec not locked down: exit 3 naming the box otherwise. */
-  async check(): Promise<void> {
+  /** What doctor shows and check refuses: each unmet part of the lab box contract. Unreachable: exit 3 naming the box. */
+  async inspect(): Promise<{ found: Record<string, string>; problems: string[] }> {
     const script = [
       DEV_FN,
       'echo "uid=$(id -u)"',
@@ -97,14 +97,19 @@ export class SshKexecMachine implements Machine {
       ...(['root', 'share', 'scratch'] as const).map((p) => `echo "${p}=$(dev ${q(this.lab[p])} 2>/dev/null)"`),
     ].join('\n');
     const r = await ssh(this.t, script, { timeoutS: 30 });
-    if (r.exitCode === SSH_FAILED || r.exitCode !== 0) {
+    if (r.exitCode !== 0) {
       throw new TracebenchError({
         message: `lab box ${this.t.host} is not reachable over ssh (${this.name}): ${r.stderr.trim().split('\n').pop() || `exit ${r.exitCode}`}`,
         hint: `check that \`ssh -p ${this.t.port} ${this.t.user}@${this.t.host}\` logs in without a password; docs/lab.md lists what a lab box needs`,
         exitCode: ExitCode.host,
       });
     }
-    const problems = labProblems(keyValues(r.stdout), this.lab);
+    const found = keyValues(r.stdout);
+    return { found, problems: labProblems(found, this.lab) };
+  }
+
+  async check(): Promise<void> {
+    const { problems } = await this.inspect();
     if (problems.length) {
       throw new TracebenchError({ message: `lab box ${this.t.host} cannot run tracebench boots:\n  ${problems.join('\n  ')}`, hint: 'docs/lab.md: the lab box contract', exitCode: ExitCode.host });
     }
