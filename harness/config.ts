@@ -192,8 +192,6 @@ export const labSchema = z
     verdictListen: z.string().regex(/^[0-9.]+$/).default('0.0.0.0'),
     /** seconds the box may take to come back to its base OS after a boot ends or is reset */
     returnTimeoutS: z.number().int().min(10).default(300),
-    /** set the performance governor and disable turbo for the run, restore them after */
-    tune: z.boolean().default(false),
   })
   .strict();
 export type LabConfig = z.infer<typeof labSchema>;
@@ -203,6 +201,16 @@ export const machineSchema = z
     /** qemu (a local guest) or ssh://user@host[:port] (a lab box); `--machine` wins */
     uri: z.string().optional(),
     lab: labSchema.default({}),
+    /**
+     * Performance governor and turbo off while measuring, as mmtests -p: on a KVM host
+     * for the run (restored after); on a lab box in each kernel under test (kexec
+     * starts a new kernel with its own defaults). Without it a mismatch is a warning.
+     */
+    tune: z.boolean().default(false),
+    /** KVM: pin each vCPU thread to its own host core (QMP query-cpus-fast), when the host has cores to spare */
+    pinVcpus: z.boolean().default(true),
+    /** KVM: back guest RAM with hugepages (needs hugetlbfs at /dev/hugepages with enough free pages) */
+    hugepages: z.boolean().default(false),
     cpus: z.number().int().min(1).max(64).default(2),
     memoryMiB: z.number().int().min(512).default(2048),
     /** auto: probe KVM by booting, fall back to TCG */

@@ -63,6 +63,17 @@ export const BROWSER_PACKAGES: PackageNeed[] = [
   { package: 'fonts-dejavu-core', file: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', why: 'DejaVu Sans, the font the charts are drawn with (PNG and browser)' },
 ];
 
+/** What the simulated lab box of the tests needs (test/labbox: a busybox + dropbear + kexec base initramfs, driven over ssh). */
+export const LAB_TEST_PACKAGES: PackageNeed[] = [
+  { package: 'openssh-client', bin: 'ssh', why: 'reaches lab boxes (and the tests\' QEMU lab box)' },
+  { package: 'busybox-static', file: '/bin/busybox', why: "the test lab box's base userland" },
+  { package: 'dropbear-bin', bin: 'dropbear', why: "the test lab box's sshd" },
+  { package: 'kexec-tools', bin: 'kexec', why: 'the test lab box kexecs each kernel under test' },
+  { package: 'cpio', bin: 'cpio', why: "packs the test lab box's initramfs" },
+  { package: 'dash', bin: 'dash', why: "the test lab box's /bin/sh" },
+  { package: 'xz-utils', bin: 'xz', why: "unpacks the image's kernel modules for the test lab box" },
+];
+
 /** By what is on disk rather than dpkg's database: a QEMU built from source on PATH serves as well. */
 export function needPresent(n: PackageNeed): boolean {
   if (n.bin) return onPath(n.bin) !== undefined;
@@ -222,7 +233,7 @@ export interface PrepareOptions {
  * space) stop with their fix. Throws TracebenchError(exit 3) when not ready.
  */
 export async function prepareHost(opts: PrepareOptions = {}, deps: HostDeps = realHost): Promise<string[]> {
-  const needs = [...BENCH_PACKAGES, ...(opts.browser ? BROWSER_PACKAGES : [])];
+  const needs = [...BENCH_PACKAGES, ...(opts.browser ? [...BROWSER_PACKAGES, ...LAB_TEST_PACKAGES] : [])];
   const purpose = opts.purpose ?? (opts.browser ? 'the tests' : 'tracebench bench');
   const installed = await ensurePackages(needs, { install: opts.install ?? true, purpose }, deps);
   requireChecks(deps.checks());

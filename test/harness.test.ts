@@ -107,6 +107,12 @@ describe('qemu argv', () => {
     assert.deepEqual(baseCmdline('tcg').slice(0, 1), ['tsc=reliable']);
     assert.ok(!baseCmdline('kvm').includes('tsc=reliable'));
   });
+  test('KVM extras: a QMP socket for vCPU pinning and hugepage-backed RAM, only when asked', () => {
+    const args = qemuArgs({ ...spec, accel: 'kvm', qmpSocket: '/r,aw/qmp.sock', hugepages: true });
+    assert.equal(args[args.indexOf('-qmp') + 1], 'unix:/r,,aw/qmp.sock,server=on,wait=off');
+    assert.deepEqual(args.slice(args.indexOf('-mem-path'), args.indexOf('-mem-path') + 3), ['-mem-path', '/dev/hugepages', '-mem-prealloc']);
+    assert.ok(!qemuArgs(spec).includes('-qmp') && !qemuArgs(spec).includes('-mem-path'));
+  });
   test('unquotable values are rejected', () => {
     assert.throws(() => quoteOptarg('a\nb'), TracebenchError);
     assert.throws(() => kernelWord('a b'), TracebenchError);

@@ -11,6 +11,7 @@ import { scratchDir } from '../machines/scratch.js';
 import type { Machine } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { labMachine } from '../machines/index.js';
+import { localHostFacts, methodologyWarnings } from '../machines/host-facts.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
 import { plan, type Boot } from '../plan.js';
 import { hostLoadNow, QUIET } from '../machines/interference.js';
@@ -93,7 +94,7 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
   if (o.resume && existsSync(join(outDir, 'manifest.json'))) accel = { accel: readManifest(outDir).accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
   else if (wanted === 'auto') accel = await probeKvmCached(image, scratchDir(), qemu);
   else accel = { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
-  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir() });
+  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir(), tune: suite.machine.tune, pinVcpus: suite.machine.pinVcpus, hugepages: suite.machine.hugepages });
   const example = machine.spec({ name: 'tracebench', image, extraCmdline: [], cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, jobDir: '<raw/boot>' }, '<scratch>.img');
   return {
     machine,
@@ -101,19 +102,23 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
       accelerator: accel.accel,
       reason: accel.reason,
       details: { qemuArgsExample: qemuArgs(example) },
-      notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [],
+      // on a KVM host the host's governor and turbo set the guest's speed: warn as on bare metal
+      notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune }),
     },
   };
 }
 
 /** A lab box: bare metal unless its own facts say it is a virtual machine (as the test lab box is). */
-async function labRecord(machine: Machine): Promise<MachineRecord> {
+async function labRecord(machine: Machine, tune: boolean): Promise<MachineRecord> {
   const f = await machine.facts();
   const virt = f.virtualized;
   return {
     accelerator: virt ? `lab (virtualized: ${virt})` : 'bare-metal',
     reason: `${machine.uri}: ${machine.method}`,
-    notes: virt ? [`the lab box ${machine.uri} is itself a virtual machine (${virt}): its results are not bare-metal numbers`] : [],
+    notes: [
+      ...(virt ? [`the lab box ${machine.uri} is itself a virtual machine (${virt}): its results are not bare-metal numbers`] : []),
+      ...methodologyWarnings(f, { tune }).map((w) => `${machine.uri}: ${w}`),
+    ],
   };
 }
 
@@ -141,7 +146,7 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
     else say(`accelerator: KVM (${q.record.reason})`);
   } else {
     const m = machine;
-    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : () => labRecord(m);
+    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : () => labRecord(m, suite.machine.tune);
   }
   for (const im of Object.values(images)) await machine.prepare(im);
   // Ctrl-C: the machine stops the running boot; the run stops before the next one and says how to resume

@@ -9,5 +9,5 @@ export function labMachine(uri: string, suite: Suite): SshKexecMachine | undefin
   const u = parseMachineUri(uri);
   if (u.kind !== 'ssh') return undefined;
   const lab = suite.machine.lab;
-  return new SshKexecMachine({ uri: u.uri, target: { user: u.user, host: u.host, port: u.port, identity: lab.identity, hostKeyCheck: lab.hostKeyCheck }, lab });
+  return new SshKexecMachine({ uri: u.uri, target: { user: u.user, host: u.host, port: u.port, identity: lab.identity, hostKeyCheck: lab.hostKeyCheck }, lab, tune: suite.machine.tune });
 }

@@ -76,6 +76,8 @@ export interface MachineFacts extends HostFacts {
   machine: string;
   /** a lab box: the kernel of the base OS that kexecs each kernel under test */
   baseKernel?: string;
+  /** a lab box: the facts as the kernel under test saw them (governor, turbo: its own, not the base OS's) */
+  underTest?: HostFacts;
 }
 
 export interface Machine {

@@ -20,6 +20,10 @@ export interface MachineSpec {
    * while others run (test/e2e/ktrace-stress) asks for one thread. Default: QEMU's.
    */
   tcgThread?: 'single';
+  /** a QMP socket (KVM: the vCPU thread ids for pinning, qmp.ts) */
+  qmpSocket?: string;
+  /** back guest RAM with hugetlbfs pages (KVM hosts; mount at /dev/hugepages) */
+  hugepages?: boolean;
 }
 
 /** QEMU option values are comma-separated: a literal comma is doubled (virtme-ng quote_optarg). */
@@ -48,6 +52,7 @@ export function qemuArgs(s: MachineSpec): string[] {
     '-cpu', s.accel === 'kvm' ? 'host' : 'max',
     '-smp', String(s.cpus),
     '-m', `${s.memoryMiB}M`,
+    ...(s.hugepages ? ['-mem-path', '/dev/hugepages', '-mem-prealloc'] : []),
     '-kernel', quoteOptarg(s.kernel),
     '-initrd', quoteOptarg(s.initrd),
     '-append', s.cmdline.map(kernelWord).join(' '),
@@ -64,6 +69,7 @@ export function qemuArgs(s: MachineSpec): string[] {
     '-display', 'none',
     '-serial', 'stdio',
     '-monitor', 'none',
+    ...(s.qmpSocket ? ['-qmp', `unix:${quoteOptarg(s.qmpSocket)},server=on,wait=off`] : []),
     // a panic reboots (panic=-1); -no-reboot turns that into QEMU exiting
     '-no-reboot',
   );

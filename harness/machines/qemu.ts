@@ -5,6 +5,8 @@ import { execa } from 'execa';
 import { join } from 'node:path';
 import { baseCmdline, qemuArgs, type MachineSpec } from './qemu-args.js';
 import { localHostFacts } from './host-facts.js';
+import { tunePlan } from './tune.js';
+import { pinPlan, pinVcpus, vcpuThreads } from './qmp.js';
 import { makeScratch, removeScratch } from './scratch.js';
 import { BootCancelled, classify, markOf, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
 import { startFailure } from './qemu-start.js';
@@ -23,6 +25,12 @@ export interface QemuMachineOptions {
   /** injected in tests: makes / removes a scratch disk image */
   makeScratch?: (path: string, gib: number) => Promise<void>;
   removeScratch?: (path: string) => void;
+  /** KVM host only: performance governor and turbo off for the run, restored by close() */
+  tune?: boolean;
+  /** KVM only: pin each vCPU thread to its own host core */
+  pinVcpus?: boolean;
+  /** KVM only: guest RAM from hugepages */
+  hugepages?: boolean;
 }
 
 export class QemuMachine implements Machine {
@@ -35,9 +43,25 @@ export class QemuMachine implements Machine {
     this.method = `QEMU ${o.accel.toUpperCase()} guest on this host, -kernel direct boot, root snapshot=on, 9p job share`;
   }
 
+  private restore: string[] = [];
+  private tuned = false;
+
   async check(): Promise<void> {}
-  async prepare(): Promise<void> {}
-  async close(): Promise<void> {}
+
+  /** Tuning belongs to the host that runs the guests: only under KVM (a TCG guest's speed is the emulator's). */
+  async prepare(): Promise<void> {
+    if (!this.o.tune || this.o.accel !== 'kvm' || this.tuned) return;
+    this.tuned = true;
+    const plan = tunePlan(await localHostFacts());
+    for (const line of plan.apply) await execa('sh', ['-c', line]);
+    this.restore = plan.restore;
+  }
+
+  async close(): Promise<void> {
+    const lines = this.restore;
+    this.restore = [];
+    for (const line of lines) await execa('sh', ['-c', line], { reject: false });
+  }
 
   async facts(): Promise<MachineFacts> {
     return { ...(await localHostFacts()), machine: this.uri };
@@ -45,8 +69,11 @@ export class QemuMachine implements Machine {
 
   /** The argv this machine would run for a request (bench --show-command, the manifest). */
   spec(req: Pick<BootRequest, 'name' | 'image' | 'extraCmdline' | 'cpus' | 'memoryMiB' | 'jobDir'>, scratchImage?: string): MachineSpec {
+    const kvm = this.o.accel === 'kvm';
     return {
       accel: this.o.accel,
+      ...(kvm && this.o.pinVcpus ? { qmpSocket: join(req.jobDir, 'qmp.sock') } : {}),
+      ...(kvm && this.o.hugepages ? { hugepages: true } : {}),
       tcgThread: this.o.tcgThread,
       cpus: req.cpus,
       memoryMiB: req.memoryMiB,
@@ -90,6 +117,8 @@ export class QemuMachine implements Machine {
       buffer: false,
     });
     const host: HostSampler = { guestPid: child.pid, snapshot: () => snapshot(child.pid) };
+    // KVM: one host core per vCPU thread, before the guest gets far (its pinning is recorded with the boot)
+    const pinned = spec.qmpSocket ? this.pin(spec.qmpSocket, spec.cpus) : Promise.resolve(undefined);
     let partial = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -157,6 +186,26 @@ export class QemuMachine implements Machine {
     if (verdict.status === 'job-failed' && jobRc === null && result.exitCode !== 0 && !marks.length) {
       verdict.message = `QEMU exited (${result.exitCode ?? result.signal}) before the guest started: ${tail.trim().split('\n').slice(-3).join(' | ')}`;
     }
-    return { ...verdict, wallS: since(), consoleTail: tail.split('\n').slice(-40).join('\n'), marks, exitCode: result.exitCode ?? null };
+    const pin = await pinned;
+    return { ...verdict, wallS: since(), consoleTail: tail.split('\n').slice(-40).join('\n'), marks, exitCode: result.exitCode ?? null, ...(pin ? { details: { vcpuPinning: pin, hugepages: spec.hugepages ? 'yes' : 'no' } } : {}) };
+  }
+
+  /**
+   * Pins each vCPU thread to a host core of its own, leaving the lowest-numbered
+   * core to the harness and QEMU's I/O thread; skipped (and said so) when the host
+   * has fewer than vCPUs + 1 cores. Returns "vcpu0->core1 ..." or why not.
+   */
+  private async pin(socket: string, vcpus: number): Promise<string> {
+    const cores = (await localHostFacts()).onlineCpus ?? [];
+    if (cores.length < vcpus + 1) return `not pinned: ${cores.length} host cores for ${vcpus} vCPUs + 1`;
+    for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
+    try {
+      const threads = await vcpuThreads(socket);
+      const plan = pinPlan(threads, cores.slice(1));
+      await pinVcpus(plan);
+      return plan.map((p, i) => `vcpu${threads[i].cpuIndex}(tid ${p.threadId})->core${p.core}`).join(' ');
+    } catch (e) {
+      return `not pinned: ${(e as Error).message}`;
+    }
   }
 }

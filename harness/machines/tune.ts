@@ -54,3 +54,15 @@ export function tunePlan(f: HostFacts): TunePlan {
     restore: parts.flatMap((p) => p.restore).reverse(),
   };
 }
+
+/**
+ * The same tuning inside a kernel under test on a lab box (machine.sh, before the
+ * job): kexec starts a kernel with its own cpufreq defaults, so the base OS's
+ * settings do not carry over. Nothing to restore: the next boot starts afresh.
+ */
+export const GUEST_TUNE_LINES = [
+  `for g in ${CPU}/cpu[0-9]*/cpufreq/scaling_governor; do [ -w "$g" ] && echo performance > "$g"; done`,
+  `[ -w ${CPU}/intel_pstate/no_turbo ] && echo 1 > ${CPU}/intel_pstate/no_turbo`,
+  `[ -w ${CPU}/cpufreq/boost ] && echo 0 > ${CPU}/cpufreq/boost`,
+  'true',
+];
