@@ -186,6 +186,8 @@ export const labSchema = z
     root: blockDevice.default('LABEL=tbroot'),
     share: blockDevice.default('LABEL=tbshare'),
     scratch: blockDevice.default('LABEL=tbscratch'),
+    /** extra kernel command line words for every kernel under test on this box (e.g. tsc=reliable on an emulated box) */
+    cmdline: z.array(z.string().regex(/^[\x21-\x7e]+$/, 'one kernel command line word: printable, no spaces').refine((w) => !/["']/.test(w), 'no quotes')).default([]),
     /** the kernel under test's console= */
     serial: z.string().regex(/^[A-Za-z0-9,]+$/).default('ttyS0,115200'),
     /** address:port where this host answers the armed-set handshake (the box's kernel under test connects to it) */

@@ -11,6 +11,7 @@ import { scratchDir } from '../machines/scratch.js';
 import type { Machine } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { labMachine } from '../machines/index.js';
+import { kexecCommand, labCmdline } from '../machines/ssh-kexec.js';
 import { localHostFacts, methodologyWarnings } from '../machines/host-facts.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
 import { plan, type Boot } from '../plan.js';
@@ -219,7 +220,10 @@ export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<
         const order = suite.order === 'random' ? (suite.seed === undefined ? 'order within each round: seeded shuffle (seed chosen at start and recorded; this listing uses seed 0)' : `order within each round: seeded shuffle, seed ${suite.seed}`) : 'order within each round: as listed in the suite';
         process.stdout.write(`${describePlan(suite, boots)}\n${order}\n${estimatePlan(suite, boots, join(PROJECT_ROOT, 'results'))}\n`);
       }
-      if (a['show-command']) {
+      if (a['show-command'] && labMachine(a.machine ?? suite.machine.uri ?? 'qemu', suite)) {
+        // a lab box: what the base OS runs to start a boot (docs/lab.md "One boot")
+        process.stdout.write(`${kexecCommand('<share>/kernels/<image>/vmlinuz', '<share>/kernels/<image>/initrd.img', labCmdline(suite.machine.lab, []))}\n`);
+      } else if (a['show-command']) {
         const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg'), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
         process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');
       }

@@ -28,7 +28,7 @@ const q = shellQuote;
 const DEV_FN = 'dev() { case "$1" in /dev/*) echo "$1" ;; *) findfs "$1" ;; esac; }';
 
 /** The kernel command line of a kernel under test on a lab box (pure). */
-export function labCmdline(lab: Pick<LabConfig, 'root' | 'share' | 'scratch' | 'serial'>, extra: string[]): string[] {
+export function labCmdline(lab: Pick<LabConfig, 'root' | 'share' | 'scratch' | 'serial' | 'cmdline'>, extra: string[]): string[] {
   return [
     `console=${lab.serial}`,
     `root=${lab.root}`,
@@ -41,6 +41,7 @@ export function labCmdline(lab: Pick<LabConfig, 'root' | 'share' | 'scratch' | '
     'panic=-1',
     'oops=panic',
     'quiet',
+    ...lab.cmdline,
     ...extra,
   ].map(kernelWord);
 }
@@ -181,6 +182,8 @@ export class SshKexecMachine implements Machine {
         // the previous boot's job and outputs go; each image's kernel and initrd stay
         `for f in ${SHARE_MNT}/* ${SHARE_MNT}/.[!.]*; do case "\${f##*/}" in kernels | lost+found | '*' | '.[!.]*') ;; *) rm -rf "$f" ;; esac; done`,
         `[ -s ${kernelDir(key)}/vmlinuz ] && [ -s ${kernelDir(key)}/initrd.img ] || echo "kernels=missing"`,
+        // host-facts.sh probes what may be absent: not under set -e
+        'set +e',
         'echo "== facts"',
         HOST_FACTS_SCRIPT,
       ].join('\n'),

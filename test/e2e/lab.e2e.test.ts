@@ -39,8 +39,9 @@ describe('lab box over ssh + kexec (QEMU lab box, TCG)', { timeout: 60 * 60 * 10
           bootTimeoutS,
           quiet: FUNCTIONAL_ONLY,
           scratchGiB: 2,
-          // the box's scratch disk is blank until the first boot formats it: named by path
-          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240 },
+          // the box's scratch disk is blank until the first boot formats it: named by path.
+          // The box is TCG: its kernels get tsc=reliable as a local TCG guest does (qemu-args.ts TCG_CMDLINE)
+          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240, cmdline: ['tsc=reliable'] },
         },
         ...extra,
       }),
