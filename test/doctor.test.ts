@@ -8,6 +8,7 @@ import { describe, it } from 'node:test';
 import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, methodologyChecks, pinCpusNeeded, prepareHost, requireChecks, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
 import { TracebenchError } from '../harness/errors.js';
 import { parseHostFacts } from '../harness/machines/host-facts.js';
+import { rejection } from './rejection.js';
 
 interface Fake extends HostDeps {
   calls: string[];
@@ -36,15 +37,6 @@ function fakeHost(o: { missing: string[]; root?: boolean; apt?: boolean; aptWork
   };
 }
 
-async function refusal(p: Promise<unknown>): Promise<TracebenchError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TracebenchError, String(e));
-    return e;
-  }
-  assert.fail('expected a TracebenchError');
-}
 
 describe('ensurePackages', () => {
   it('does nothing when every package is there', async () => {
@@ -68,7 +60,7 @@ describe('ensurePackages', () => {
 
   it('--no-install refuses with exit 3 and the exact command, and runs nothing', async () => {
     const h = fakeHost({ missing: ['qemu-system-x86', 'e2fsprogs'] });
-    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: false, purpose: 'tracebench bench' }, h));
+    const e = await rejection(ensurePackages(BENCH_PACKAGES, { install: false, purpose: 'tracebench bench' }, h));
     assert.equal(e.exitCode, 3);
     assert.equal(e.message, 'tracebench bench needs these Debian packages, not installed (--no-install):\n  qemu-system-x86: boots the guests\n  e2fsprogs: makes the root and scratch filesystems');
     assert.equal(e.hint, 'install them with: apt-get update && apt-get install -y qemu-system-x86 e2fsprogs');
@@ -77,7 +69,7 @@ describe('ensurePackages', () => {
 
   it('not root: exit 3 with the sudo command, and runs nothing', async () => {
     const h = fakeHost({ missing: ['chromium', 'fonts-dejavu-core'], root: false });
-    const e = await refusal(ensurePackages([...BENCH_PACKAGES, ...BROWSER_PACKAGES], { install: true, purpose: 'the tests' }, h));
+    const e = await rejection(ensurePackages([...BENCH_PACKAGES, ...BROWSER_PACKAGES], { install: true, purpose: 'the tests' }, h));
     assert.equal(e.exitCode, 3);
     assert.match(e.message, /^the tests needs these Debian packages, and installing them needs root:\n {2}chromium: /);
     assert.equal(e.hint, 'run: sudo apt-get update && sudo apt-get install -y chromium fonts-dejavu-core');
@@ -86,7 +78,7 @@ describe('ensurePackages', () => {
 
   it('no apt-get: exit 3 naming the Debian packages', async () => {
     const h = fakeHost({ missing: ['mmdebstrap'], apt: false });
-    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'tracebench bench' }, h));
+    const e = await rejection(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'tracebench bench' }, h));
     assert.equal(e.exitCode, 3);
     assert.match(e.message, /this host has no apt-get:\n {2}mmdebstrap: builds the guest image$/);
     assert.deepEqual(h.calls, []);
@@ -94,7 +86,7 @@ describe('ensurePackages', () => {
 
   it('a failed apt-get update stops before the install, exit 3', async () => {
     const h = fakeHost({ missing: ['mmdebstrap'], failStep: 'update' });
-    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
+    const e = await rejection(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
     assert.equal(e.exitCode, 3);
     assert.equal(e.message, 'apt-get update -q failed (exit 100)');
     assert.deepEqual(h.calls, ['apt-get update -q']);
@@ -102,7 +94,7 @@ describe('ensurePackages', () => {
 
   it('a package that apt-get "installed" but is still not there is an error, not a pass', async () => {
     const h = fakeHost({ missing: ['qemu-system-x86'], aptWorks: false });
-    const e = await refusal(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
+    const e = await rejection(ensurePackages(BENCH_PACKAGES, { install: true, purpose: 'bench' }, h));
     assert.equal(e.exitCode, 3);
     assert.equal(e.message, 'installed qemu-system-x86, yet still missing: qemu-system-x86_64');
   });
@@ -121,7 +113,7 @@ describe('prepareHost', () => {
 
   it('after the packages, the other checks (root, mirror, disk) stop with their fix, exit 3', async () => {
     const h = fakeHost({ missing: [], checks: [{ name: 'cache space', ok: false, detail: '3 GiB free in /c (need 12)', fix: 'free space or set XDG_CACHE_HOME to a larger disk' }] });
-    const e = await refusal(prepareHost({ install: false }, h));
+    const e = await rejection(prepareHost({ install: false }, h));
     assert.equal(e.exitCode, 3);
     assert.equal(e.message, 'host prerequisites missing:\n  cache space: 3 GiB free in /c (need 12)');
     assert.equal(e.hint, 'free space or set XDG_CACHE_HOME to a larger disk');

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { TracebenchError } from '../harness/errors.js';
 import { pinPlan, pinVcpus, QmpClient, vcpuThreads } from '../harness/machines/qmp.js';
+import { rejection } from './rejection.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tb-qmp-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -57,15 +58,6 @@ const CPUS = [
   { 'cpu-index': 0, 'qom-path': '/machine/unattached/device[0]', 'thread-id': 4101, props: { 'core-id': 0, 'thread-id': 0, 'socket-id': 0 }, target: 'x86_64' },
 ];
 
-async function rejection(p: Promise<unknown>): Promise<TracebenchError> {
-  try {
-    await p;
-  } catch (e) {
-    assert.ok(e instanceof TracebenchError, String(e));
-    return e;
-  }
-  assert.fail('expected a TracebenchError');
-}
 
 describe('QmpClient', () => {
   it('greeting, capabilities, then a command; an event in between is skipped', async () => {
