@@ -182,8 +182,8 @@ export class SshKexecMachine implements Machine {
         // the previous boot's job and outputs go; each image's kernel and initrd stay
         `for f in ${SHARE_MNT}/* ${SHARE_MNT}/.[!.]*; do case "\${f##*/}" in kernels | lost+found | '*' | '.[!.]*') ;; *) rm -rf "$f" ;; esac; done`,
         `[ -s ${kernelDir(key)}/vmlinuz ] && [ -s ${kernelDir(key)}/initrd.img ] || echo "kernels=missing"`,
-        // host-facts.sh probes what may be absent: not under set -e
-        'set +e',
+        // host-facts.sh probes what may be absent: not under set -e; its $1 is a root directory
+        'set +e --',
         'echo "== facts"',
         HOST_FACTS_SCRIPT,
       ].join('\n'),

@@ -79,7 +79,9 @@ describe('lab box over ssh + kexec (QEMU lab box, TCG)', { timeout: 60 * 60 * 10
     for (let i = 1; i < m.boots.length; i++) assert.equal(m.boots[i].details!.baseBootId, m.boots[i - 1].details!.returnedBootId, 'each boot starts from the base OS the previous one returned to');
     assert.equal((m.machine as { uri: string }).uri, uri());
     assert.match(m.accelerator, /^lab \(virtualized/);
-    assert.ok(m.boots.every((b) => (b.facts as { cpuModel?: string }).cpuModel && (b.facts as { baseKernel?: string }).baseKernel), 'host facts per boot');
+    type Facts = { cpuModel?: string; baseKernel?: string; cmdline?: string; memoryMiB?: number; underTest?: { cmdline?: string } };
+    assert.ok(m.boots.every((b) => { const f = b.facts as Facts; return f.cpuModel && f.baseKernel && f.cmdline && f.memoryMiB; }), 'the base OS facts per boot');
+    assert.ok(m.boots.every((b) => /tb\.end=reboot/.test((b.facts as Facts).underTest?.cmdline ?? '')), 'and the kernel under test\'s own');
     assert.match(m.kernels[0].cmdline ?? '', /tb\.end=reboot/);
     // the box is in its base OS again
     assert.doesNotMatch(onBox('cat /proc/cmdline'), /tb-init/);
