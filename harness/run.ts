@@ -9,7 +9,7 @@ import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
 import type { Boot } from './plan.js';
-import type { BootRecord, HostInterference, Manifest, Sample, TracerInfo } from './store/schema.js';
+import type { BootRecord, HostInterference, Manifest, Sample } from './store/schema.js';
 import { tracers } from './tracers/index.js';
 import type { ResolvedEvent, TracerDriver, Workload } from './types.js';
 import { workloads } from '../workloads/index.js';
@@ -189,66 +189,94 @@ function prepareShare(shareDir: string, files: Record<string, string>): void {
   }
 }
 
-type Verdict = { ok: boolean; message: string };
+type Verdict = { ok: boolean; message: string; armed?: string[] };
 
 /**
  * The host side of the armed-set handshake: once the guest has printed the armed
  * set, compare it with the pinned set and answer "go" or "refuse: ..." in ctl/verdict.
  * The guest waits for this answer before any workload runs, so parsing stays on the host.
  */
-function armedVerdict(shareDir: string, driver: TracerDriver, events: ResolvedEvent[], tracerInfo: TracerInfo | undefined): Verdict | undefined {
+function armedVerdict(shareDir: string, driver: TracerDriver, events: ResolvedEvent[]): Verdict | undefined {
   if (!parseStatus(readIf(join(shareDir, 'out/boot/tracer-armed.status')))) return undefined;
   let verdict: Verdict;
   try {
     const check = compareArmed(expectedNative(events), driver.parseArmed(readIf(join(shareDir, 'out/boot/tracer-armed.out')) ?? ''));
-    verdict = { ok: check.ok, message: describeArmed(check) };
-    if (tracerInfo) {
-      tracerInfo.armed = check.armed;
-      tracerInfo.verified = check.ok && (tracerInfo.verified ?? true);
-    }
+    verdict = { ok: check.ok, message: describeArmed(check), armed: check.armed };
   } catch (e) {
     verdict = { ok: false, message: `cannot read the armed set: ${(e as Error).message}` };
-    if (tracerInfo) tracerInfo.verified = false;
   }
   writeFileSync(join(shareDir, 'ctl/verdict'), verdict.ok ? 'go\n' : `refuse: ${verdict.message}\n`);
   return verdict;
 }
 
-/** Versions, kernel release and scratch filesystem as the guest reported them, into the manifest. */
-function recordGuestFacts(manifest: Manifest, shareDir: string, boot: Boot, driver: TracerDriver | null): void {
-  const out = (p: string) => readIf(join(shareDir, 'out', p));
-  const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
-  if (tracerInfo && driver && !tracerInfo.version) {
-    const v = out('boot/tracer-version.out');
-    if (v) tracerInfo.version = driver.parseVersion(v);
-  }
-  const sys = keyValues(out('boot/scratch.out'));
-  const kernel = manifest.kernels.find((k) => k.name === boot.kernel.name);
-  if (kernel && sys.kernel) {
-    kernel.release = sys.kernel;
-    kernel.cmdline = sys.cmdline;
-  }
-  if (sys.scratch) manifest.scratch = `${sys.scratch}; a fresh ext4 made on the host for every boot`;
-  for (const w of manifest.workloads) {
-    const v = out(`${w.name}/${w.name}-version.out`);
-    if (v && !w.version) w.version = v.trim();
-  }
+/** What the guest reported about itself in one boot: versions, kernel release, scratch filesystem. */
+export interface GuestFacts {
+  tracerVersion?: Record<string, string>;
+  kernelRelease?: string;
+  cmdline?: string;
+  scratch?: string;
+  workloadVersions: Record<string, string>;
+  /** a fact that could not be read (it never costs the boot its samples) */
+  note?: string;
 }
 
-/** Guest facts must never cost a boot its samples: a fact that cannot be read becomes a note. */
-function recordGuestFactsSafely(manifest: Manifest, shareDir: string, boot: Boot, driver: TracerDriver | null): void {
+function readGuestFacts(shareDir: string, boot: Boot, driver: TracerDriver | null): GuestFacts {
+  const out = (p: string) => readIf(join(shareDir, 'out', p));
+  const facts: GuestFacts = { workloadVersions: {} };
   try {
-    recordGuestFacts(manifest, shareDir, boot, driver);
+    const v = driver ? out('boot/tracer-version.out') : undefined;
+    if (v) facts.tracerVersion = driver!.parseVersion(v);
+    const sys = keyValues(out('boot/scratch.out'));
+    if (sys.kernel) {
+      facts.kernelRelease = sys.kernel;
+      facts.cmdline = sys.cmdline;
+    }
+    if (sys.scratch) facts.scratch = sys.scratch;
+    for (const w of boot.workloads) {
+      const wv = out(`${w.name}/${w.name}-version.out`);
+      if (wv) facts.workloadVersions[w.name] = wv.trim();
+    }
   } catch (e) {
-    manifest.notes.push(`${boot.id}: guest facts not recorded: ${reason(e)}`);
+    facts.note = `${boot.id}: guest facts not recorded: ${reason(e)}`;
   }
+  return facts;
+}
+
+/** Everything one boot adds to the run: runBoots applies it to the manifest (applyBoot), in one place. */
+export interface BootOutcome {
+  boot: Boot;
+  record: BootRecord;
+  samples: Sample[];
+  guest: GuestFacts;
+  /** the armed-set check, for a traced configuration that got that far */
+  armed?: { armed?: string[]; ok: boolean };
+}
+
+/** The manifest after one boot: its record, the armed set and what the guest said about itself. */
+export function applyBoot(manifest: Manifest, o: BootOutcome): void {
+  const tracer = manifest.tracers.find((t) => t.config === o.boot.config.name);
+  if (tracer && o.armed) {
+    if (o.armed.armed) tracer.armed = o.armed.armed;
+    tracer.verified = o.armed.ok && (tracer.verified ?? true);
+  }
+  if (tracer && o.guest.tracerVersion && !tracer.version) tracer.version = o.guest.tracerVersion;
+  const kernel = manifest.kernels.find((k) => k.name === o.boot.kernel.name);
+  if (kernel && o.guest.kernelRelease) {
+    kernel.release = o.guest.kernelRelease;
+    kernel.cmdline = o.guest.cmdline;
+  }
+  if (o.guest.scratch) manifest.scratch = `${o.guest.scratch}; a fresh ext4 made for every boot`;
+  for (const w of manifest.workloads) if (!w.version && o.guest.workloadVersions[w.name]) w.version = o.guest.workloadVersions[w.name];
+  if (o.guest.note) manifest.notes.push(o.guest.note);
+  manifest.boots.push(o.record);
 }
 
 /** A boot that panicked is run once more (attempt 2); its first attempt is kept, superseded. */
 export const PANIC_RETRIES = 1;
 
-export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootRecord | undefined> {
-  const { suite, manifest } = ctx;
+/** Runs one boot; returns what it adds to the run (undefined: interrupted, nothing to record). */
+export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootOutcome | undefined> {
+  const { suite } = ctx;
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
@@ -257,7 +285,6 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);
-  const tracerInfo = manifest.tracers.find((t) => t.config === boot.config.name);
   let verdict: Verdict | undefined;
   const watch = new InterferenceWatch(shareDir, job.iterations, quiet);
   const req: BootRequest = {
@@ -275,7 +302,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     },
     onTick: () => {
       if (!driver || verdict) return;
-      verdict = armedVerdict(shareDir, driver, events, tracerInfo);
+      verdict = armedVerdict(shareDir, driver, events);
       if (verdict) ctx.onEvent?.({ kind: 'armed', boot, ...verdict });
     },
     cancelled: ctx.stopped,
@@ -291,7 +318,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   }
   // interrupted by the user: record nothing, so `--resume` runs this boot again
   if (ctx.stopped?.()) return undefined;
-  recordGuestFactsSafely(manifest, shareDir, boot, driver);
+  const guest = readGuestFacts(shareDir, boot, driver);
   const retry = result.status === 'panic' && attempt <= PANIC_RETRIES;
   const samples: Sample[] = [];
   for (const it of job.iterations) {
@@ -301,7 +328,6 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
       samples.push(retry && s.status !== 'failed' ? { ...s, status: 'failed', error: `superseded: the boot panicked (attempt ${attempt}) and was run again` } : s);
     }
   }
-  for (const s of samples) ctx.sink.sample(s);
   const refused = verdict !== undefined && !verdict.ok;
   const record: BootRecord = {
     boot: boot.index,
@@ -323,10 +349,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   if (result.status !== 'finished' || refused) {
     record.message = [record.message, `console tail:\n${tail(result.consoleTail, 15)}`].filter(Boolean).join('\n');
   }
-  manifest.boots.push(record);
-  ctx.sink.manifest(manifest);
-  ctx.onEvent?.({ kind: 'boot-end', boot, record, samples });
-  return record;
+  return { boot, record, samples, guest, ...(verdict ? { armed: { armed: verdict.armed, ok: verdict.ok } } : {}) };
 }
 
 export async function runBoots(ctx: RunContext, boots: Boot[], total: number): Promise<BootRecord[]> {
@@ -336,8 +359,14 @@ export async function runBoots(ctx: RunContext, boots: Boot[], total: number): P
     const prior = ctx.manifest.boots.filter((b) => b.boot === boot.index).length;
     for (let attempt = prior + 1; attempt <= 1 + PANIC_RETRIES; attempt++) {
       if (ctx.stopped?.()) return records;
-      const record = await runBoot(ctx, boot, total, attempt);
-      if (!record) return records;
+      const outcome = await runBoot(ctx, boot, total, attempt);
+      if (!outcome) return records;
+      // stored the moment the boot ends: samples appended, the manifest rewritten
+      for (const s of outcome.samples) ctx.sink.sample(s);
+      applyBoot(ctx.manifest, outcome);
+      ctx.sink.manifest(ctx.manifest);
+      ctx.onEvent?.({ kind: 'boot-end', boot, record: outcome.record, samples: outcome.samples });
+      const record = outcome.record;
       records.push(record);
       if (!record.retried) break;
     }
