@@ -55,7 +55,7 @@ export interface BenchDeps {
   images: Record<string, ImageInfo>;
   machine: Machine;
   /** what the manifest says about the machine (asked only for a new run) */
-  describeMachine: () => Promise<MachineRecord>;
+  describeMachine: (facts: MachineFacts | undefined) => Promise<MachineRecord>;
   host: HostRecord;
   /** wall clock (tests pin it) */
   now: () => Date;
@@ -141,9 +141,9 @@ async function startOrResume(r: BenchRun, d: BenchDeps): Promise<Manifest> {
     return manifest;
   }
   if (exists) throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });
-  const m = await d.describeMachine();
-  const seed = suite.seed ?? newPlanSeed();
   const facts = await d.machine.facts().catch(() => undefined);
+  const m = await d.describeMachine(facts);
+  const seed = suite.seed ?? newPlanSeed();
   const manifest = initialManifest(suite, basename(outDir), { ...m, details: { uri: d.machine.uri, method: d.machine.method, ...m.details } }, facts, d.host, d.images, seed, d.now());
   mkdirSync(outDir, { recursive: true });
   writeManifest(outDir, manifest);

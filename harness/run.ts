@@ -8,6 +8,7 @@ import { resolveEvents, type Suite } from './config.js';
 import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
+import { keyValues } from './machines/ssh-kexec.js';
 import type { Boot } from './plan.js';
 import type { BootRecord, HostInterference, Manifest, Sample } from './store/schema.js';
 import { tracers } from './tracers/index.js';
@@ -169,14 +170,6 @@ class InterferenceWatch {
   }
 }
 
-function keyValues(text: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of (text ?? '').split('\n')) {
-    const i = line.indexOf('=');
-    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
-  }
-  return out;
-}
 
 /** Writes the job files into a fresh share directory (a resumed boot starts from an empty one). */
 function prepareShare(shareDir: string, files: Record<string, string>): void {

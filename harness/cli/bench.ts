@@ -8,7 +8,7 @@ import { prepareHost } from '../doctor.js';
 import { runBench, timeBreakdown, type MachineRecord } from '../bench.js';
 import { hostInfo, probeKvmCached, type AccelChoice } from '../machines/host.js';
 import { scratchDir } from '../machines/scratch.js';
-import type { Machine } from '../machines/machine.js';
+import type { Machine, MachineFacts } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { labMachine } from '../machines/index.js';
 import { kexecCommand, labCmdline } from '../machines/ssh-kexec.js';
@@ -110,8 +110,8 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
 }
 
 /** A lab box: bare metal unless its own facts say it is a virtual machine (as the test lab box is). */
-async function labRecord(machine: Machine, tune: boolean): Promise<MachineRecord> {
-  const f = await machine.facts();
+async function labRecord(machine: Machine, f: MachineFacts | undefined, tune: boolean): Promise<MachineRecord> {
+  if (!f) throw new TracebenchError({ message: `lab box ${machine.uri}: its facts could not be read`, exitCode: ExitCode.host });
   const virt = f.virtualized;
   return {
     accelerator: virt ? `lab (virtualized: ${virt})` : 'bare-metal',
@@ -138,7 +138,7 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
   const image = images[suite.kernels[0].name];
   const host = await hostInfo();
   const outDir = resolve(o.out ?? join(PROJECT_ROOT, 'results', runIdFor(suite)));
-  let describe: () => Promise<MachineRecord>;
+  let describe: (facts: MachineFacts | undefined) => Promise<MachineRecord>;
   if (!machine) {
     const q = await qemuFor(suite, o, image, host.qemuVersion, outDir);
     machine = q.machine;
@@ -147,7 +147,7 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
     else say(`accelerator: KVM (${q.record.reason})`);
   } else {
     const m = machine;
-    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : () => labRecord(m, suite.machine.tune);
+    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : (f) => labRecord(m, f, suite.machine.tune);
   }
   for (const im of Object.values(images)) await machine.prepare(im);
   // Ctrl-C: the machine stops the running boot; the run stops before the next one and says how to resume

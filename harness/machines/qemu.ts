@@ -94,13 +94,13 @@ export class QemuMachine implements Machine {
       if (req.cancelled?.()) throw new BootCancelled(req.name);
       // the host's facts at this boot (governor, turbo ... can change between boots of a long run)
       const facts = await this.facts().catch(() => undefined);
-      return { ...(await this.run(req, this.spec(req, scratch))), ...(facts ? { facts } : {}) };
+      return { ...(await this.run(req, this.spec(req, scratch), facts?.onlineCpus ?? [])), ...(facts ? { facts } : {}) };
     } finally {
       if (scratch) (this.o.removeScratch ?? removeScratch)(scratch);
     }
   }
 
-  private async run(req: BootRequest, spec: MachineSpec): Promise<BootResult> {
+  private async run(req: BootRequest, spec: MachineSpec, hostCpus: number[]): Promise<BootResult> {
     const started = Date.now();
     const since = () => (Date.now() - started) / 1000;
     const consoleLog = join(req.jobDir, 'console.log');
@@ -118,7 +118,7 @@ export class QemuMachine implements Machine {
     });
     const host: HostSampler = { guestPid: child.pid, snapshot: () => snapshot(child.pid) };
     // KVM: one host core per vCPU thread, before the guest gets far (its pinning is recorded with the boot)
-    const pinned = spec.qmpSocket ? this.pin(spec.qmpSocket, spec.cpus) : Promise.resolve(undefined);
+    const pinned = spec.qmpSocket ? this.pin(spec.qmpSocket, spec.cpus, hostCpus) : Promise.resolve(undefined);
     let partial = '';
     const onData = (chunk: Buffer) => {
       const text = chunk.toString('utf8');
@@ -195,8 +195,7 @@ export class QemuMachine implements Machine {
    * core to the harness and QEMU's I/O thread; skipped (and said so) when the host
    * has fewer than vCPUs + 1 cores. Returns "vcpu0->core1 ..." or why not.
    */
-  private async pin(socket: string, vcpus: number): Promise<string> {
-    const cores = (await localHostFacts()).onlineCpus ?? [];
+  private async pin(socket: string, vcpus: number, cores: number[]): Promise<string> {
     if (cores.length < vcpus + 1) return `not pinned: ${cores.length} host cores for ${vcpus} vCPUs + 1`;
     for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
     try {

@@ -150,8 +150,8 @@ export class SshKexecMachine implements Machine {
   }
 
   async facts(): Promise<MachineFacts> {
-    const out = await sshOk(this.t, HOST_FACTS_SCRIPT, 'reading host facts');
-    return { ...parseHostFacts(out), machine: this.uri, baseKernel: parseHostFacts(out).kernel };
+    const f = parseHostFacts(await sshOk(this.t, HOST_FACTS_SCRIPT, 'reading host facts'));
+    return { ...f, machine: this.uri, baseKernel: f.kernel };
   }
 
   async close(): Promise<void> {
@@ -343,9 +343,10 @@ export class SshKexecMachine implements Machine {
   }
 }
 
-export function keyValues(text: string): Record<string, string> {
+/** `key=value` lines (other lines ignored): guest fragments and base-OS probes print them. */
+export function keyValues(text: string | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of text.split('\n')) {
+  for (const line of (text ?? '').split('\n')) {
     const i = line.indexOf('=');
     if (i > 0 && /^[\w.-]+$/.test(line.slice(0, i))) out[line.slice(0, i)] = line.slice(i + 1).trim();
   }
