@@ -338,6 +338,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     ...(retry ? { retried: true } : {}),
     ...(result.facts ? { facts: { ...result.facts } } : {}),
     ...(result.details ? { details: result.details } : {}),
+    ...(result.device ? { device: result.device } : {}),
   };
   if (result.status !== 'finished' || refused) {
     record.message = [record.message, `console tail:\n${tail(result.consoleTail, 15)}`].filter(Boolean).join('\n');

@@ -68,6 +68,8 @@ export interface BootResult {
   facts?: MachineFacts;
   /** backend details worth keeping with the boot record (kexec timings, boot ids ...) */
   details?: Record<string, string | number>;
+  /** the machine the kernel ran on, when a backend has several (a LAVA device): the statistics' block */
+  device?: string;
 }
 
 /** What a run records about the machine that ran it (both backends). */

@@ -118,8 +118,14 @@ export const bootRecordSchema = z.object({
   retried: z.boolean().optional(),
   /** the machine's facts at this boot (CPU, microcode, governor, turbo, SMT, command line, memory; a lab box's base kernel) */
   facts: z.record(z.unknown()).optional(),
-  /** backend details: a lab box's boot ids and kexec timings */
+  /** backend details: a lab box's boot ids and kexec timings; a LAVA job's id and worker */
   details: z.record(z.union([z.string(), z.number()])).optional(),
+  /**
+   * The physical (or emulated) machine the boot ran on: a LAVA device name, a lab box's URI,
+   * `qemu@<host>`. Comparisons are made within a device; the statistics treat it as a block.
+   * Absent in result sets written before it existed: one device.
+   */
+  device: z.string().optional(),
 });
 
 export const tracerInfoSchema = z.object({

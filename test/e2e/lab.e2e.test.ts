@@ -94,6 +94,7 @@ describe('lab box over ssh + kexec (QEMU lab box, TCG)', { timeout: 60 * 60 * 10
     const r = await bench({ suite: suite('hang', ['vanilla', 'vanilla-aa'], { faults }, 150), machine: uri(), out: join(dir, 'hang'), reports: join(dir, 'hang-reports'), quiet: !process.env.TRACEBENCH_E2E_VERBOSE }).catch((e) => e);
     const rs = readResultSet(join(dir, 'hang'));
     const [hung, next] = rs.manifest.boots;
+    assert.ok(hung && next, `two boots recorded; bench said: ${r instanceof Error ? r.stack : 'ok'}`);
     assert.equal(hung.status, 'timeout', hung.message);
     assert.match(hung.message ?? '', /reset with the power command/);
     assert.ok(hung.details!.powerCycledAtS, 'the power command ran');
