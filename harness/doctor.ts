@@ -74,6 +74,35 @@ export const LAB_TEST_PACKAGES: PackageNeed[] = [
   { package: 'xz-utils', bin: 'xz', why: "unpacks the image's kernel modules for the test lab box" },
 ];
 
+/**
+ * The database of the LAVA tests' local LAVA server (test/lava/local-lava.ts). Installed
+ * with the other test packages, before LAVA_TEST_PACKAGES, and its cluster started before
+ * those: lava-server's postinst creates and migrates its database only when PostgreSQL is
+ * running (otherwise it prints "Skipping database creation" and the server has no database).
+ */
+export const LAVA_DB_PACKAGES: PackageNeed[] = [
+  { package: 'postgresql', bin: 'pg_ctlcluster', why: "the local LAVA server's database (the LAVA tests start its cluster with pg_ctlcluster)" },
+];
+
+/**
+ * LAVA 2023.01 for the LAVA backend's tests (test/lava). Installed in a second step,
+ * after PostgreSQL runs, and without Recommends: those add ~140 packages and ~1 GB
+ * (apache2, linux-image-amd64 with its initramfs, lxc, nfs, tftp, qemu-system-arm) that a
+ * local QEMU worker reached on 127.0.0.1 does not use. QEMU itself is BENCH_PACKAGES'.
+ */
+export const LAVA_TEST_PACKAGES: PackageNeed[] = [
+  { package: 'lava-common', file: '/usr/lib/python3/dist-packages/lava_common/schemas/__init__.py', why: "LAVA's own job schema: the tests validate the generated LAVA jobs with it, strictly (test/lava/validate-jobs.py)" },
+  { package: 'lava-server', bin: 'lava-server', why: 'the LAVA server (web/REST API, scheduler, publisher) of the local LAVA instance the LAVA tests submit jobs to' },
+  { package: 'lava-dispatcher', bin: 'lava-worker', why: "the local LAVA instance's worker: runs the jobs' QEMU guests" },
+  { package: 'lavacli', bin: 'lavacli', why: "LAVA's command-line client, to look into the local LAVA instance by hand (lavacli --uri http://admin:TOKEN@127.0.0.1:PORT/RPC2)" },
+];
+
+/**
+ * Starts every PostgreSQL cluster that is down (pg_ctlcluster: no systemd needed).
+ * prepareHost leaves it running: the LAVA tests use it next.
+ */
+export const START_POSTGRES = 'pg_lsclusters -h | while read -r v c _; do pg_ctlcluster "$v" "$c" status >/dev/null 2>&1 || pg_ctlcluster "$v" "$c" start || exit 1; done';
+
 /** By what is on disk rather than dpkg's database: a QEMU built from source on PATH serves as well. */
 export function needPresent(n: PackageNeed): boolean {
   if (n.bin) return onPath(n.bin) !== undefined;
@@ -155,10 +184,10 @@ export const realHost: HostDeps = {
   checks: hostChecks,
 };
 
-/** The apt-get lines that install `pkgs`, as the user would type them. */
-export function aptCommand(pkgs: string[], sudo: boolean): string {
+/** The apt-get lines that install `pkgs`, as the user would type them (after `before`, a command of its own). */
+export function aptCommand(pkgs: string[], sudo: boolean, o: { recommends?: boolean; before?: string } = {}): string {
   const s = sudo ? 'sudo ' : '';
-  return `${s}apt-get update && ${s}apt-get install -y ${pkgs.join(' ')}`;
+  return `${o.before ? `${s}${o.before} && ` : ''}${s}apt-get update && ${s}apt-get install -y ${o.recommends === false ? '--no-install-recommends ' : ''}${pkgs.join(' ')}`;
 }
 
 export interface EnsureOptions {
@@ -166,6 +195,12 @@ export interface EnsureOptions {
   install: boolean;
   /** what the packages are for, in the messages: "bench", "the tests" */
   purpose: string;
+  /** install Recommends too (default true, as Debian intends) */
+  recommends?: boolean;
+  /** run apt-get update first (default true; false when a previous step just did) */
+  update?: boolean;
+  /** a command the user must run first, shown in the hints (ensurePackages itself does not run it) */
+  before?: string;
 }
 
 /**
@@ -181,26 +216,27 @@ export async function ensurePackages(needs: PackageNeed[], opts: EnsureOptions, 
   if (!deps.hasApt()) {
     throw new TracebenchError({
       message: `${opts.purpose} needs these Debian packages, and this host has no apt-get:\n${list}`,
-      hint: `install their equivalents with your package manager (on Debian: ${aptCommand(pkgs, !deps.isRoot())})`,
+      hint: `install their equivalents with your package manager (on Debian: ${aptCommand(pkgs, !deps.isRoot(), opts)})`,
       exitCode: ExitCode.host,
     });
   }
   if (!opts.install) {
     throw new TracebenchError({
       message: `${opts.purpose} needs these Debian packages, not installed (--no-install):\n${list}`,
-      hint: `install them with: ${aptCommand(pkgs, !deps.isRoot())}`,
+      hint: `install them with: ${aptCommand(pkgs, !deps.isRoot(), opts)}`,
       exitCode: ExitCode.host,
     });
   }
   if (!deps.isRoot()) {
     throw new TracebenchError({
       message: `${opts.purpose} needs these Debian packages, and installing them needs root:\n${list}`,
-      hint: `run: ${aptCommand(pkgs, true)}`,
+      hint: `run: ${aptCommand(pkgs, true, opts)}`,
       exitCode: ExitCode.host,
     });
   }
   deps.say(`installing Debian packages that ${opts.purpose} needs (pass --no-install to refuse):\n${list}`);
-  for (const args of [['update', '-q'], ['install', '-y', '-q', ...pkgs]]) {
+  const install = ['install', '-y', '-q', ...(opts.recommends === false ? ['--no-install-recommends'] : []), ...pkgs];
+  for (const args of [...(opts.update === false ? [] : [['update', '-q']]), install]) {
     deps.say(`running: apt-get ${args.join(' ')}`);
     const rc = await deps.run('apt-get', args);
     if (rc !== 0) {
@@ -233,11 +269,28 @@ export interface PrepareOptions {
  * space) stop with their fix. Throws TracebenchError(exit 3) when not ready.
  */
 export async function prepareHost(opts: PrepareOptions = {}, deps: HostDeps = realHost): Promise<string[]> {
-  const needs = [...BENCH_PACKAGES, ...(opts.browser ? [...BROWSER_PACKAGES, ...LAB_TEST_PACKAGES] : [])];
+  const needs = [...BENCH_PACKAGES, ...(opts.browser ? [...BROWSER_PACKAGES, ...LAB_TEST_PACKAGES, ...LAVA_DB_PACKAGES] : [])];
   const purpose = opts.purpose ?? (opts.browser ? 'the tests' : 'tracebench bench');
-  const installed = await ensurePackages(needs, { install: opts.install ?? true, purpose }, deps);
+  const install = opts.install ?? true;
+  const installed = await ensurePackages(needs, { install, purpose }, deps);
+  if (opts.browser) installed.push(...(await ensureLava({ install, purpose, update: installed.length === 0 }, deps)));
   requireChecks(deps.checks());
   return installed;
+}
+
+/**
+ * The second step of the tests' packages: LAVA_TEST_PACKAGES, without Recommends,
+ * once PostgreSQL runs (START_POSTGRES), so that lava-server's postinst creates and
+ * migrates its database. Nothing runs when they are all there.
+ */
+async function ensureLava(opts: EnsureOptions, deps: HostDeps): Promise<string[]> {
+  if (LAVA_TEST_PACKAGES.every((n) => deps.present(n))) return [];
+  if (opts.install && deps.isRoot() && deps.hasApt()) {
+    deps.say("starting PostgreSQL: lava-server's postinst creates its database in it");
+    const rc = await deps.run('sh', ['-c', START_POSTGRES]);
+    if (rc !== 0) throw new TracebenchError({ message: `starting PostgreSQL failed (exit ${rc})`, hint: 'see pg_ctlcluster\'s output above and /var/log/postgresql/; then run `pg_ctlcluster 15 main start` by hand', exitCode: ExitCode.host });
+  }
+  return ensurePackages(LAVA_TEST_PACKAGES, { ...opts, recommends: false, before: 'pg_ctlcluster 15 main start' }, deps);
 }
 
 /** /dev/kvm exists and this user may open it (whether KVM boots a kernel, only bench's probe tells). */

@@ -5,7 +5,7 @@ import { strict as assert } from 'node:assert';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, methodologyChecks, pinCpusNeeded, prepareHost, requireChecks, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
+import { BENCH_PACKAGES, BROWSER_PACKAGES, LAVA_DB_PACKAGES, LAVA_TEST_PACKAGES, START_POSTGRES, ensurePackages, methodologyChecks, pinCpusNeeded, prepareHost, requireChecks, type Check, type HostDeps, type PackageNeed } from '../harness/doctor.js';
 import { TracebenchError } from '../harness/errors.js';
 import { parseHostFacts } from '../harness/machines/host-facts.js';
 import { rejection } from './rejection.js';
@@ -109,6 +109,38 @@ describe('prepareHost', () => {
     const tests = fakeHost({ missing: all });
     assert.deepEqual(await prepareHost({ browser: true }, tests), all);
     assert.equal(tests.calls[1], `apt-get install -y -q ${all.join(' ')}`);
+  });
+
+  it('the tests: LAVA in a second step, after PostgreSQL is installed and started, without Recommends and without a second apt-get update', async () => {
+    const lava = LAVA_TEST_PACKAGES.map((n) => n.package);
+    const h = fakeHost({ missing: ['chromium', ...LAVA_DB_PACKAGES.map((n) => n.package), ...lava] });
+    assert.deepEqual(await prepareHost({ browser: true }, h), ['chromium', 'postgresql', ...lava]);
+    assert.deepEqual(h.calls, [
+      'apt-get update -q',
+      'apt-get install -y -q chromium postgresql',
+      `sh -c ${START_POSTGRES}`,
+      `apt-get install -y -q --no-install-recommends ${lava.join(' ')}`,
+    ]);
+    assert.ok(h.said.includes("starting PostgreSQL: lava-server's postinst creates its database in it"));
+  });
+
+  it('the tests: only LAVA missing: PostgreSQL started, apt-get update, LAVA; bench never installs LAVA', async () => {
+    const lava = LAVA_TEST_PACKAGES.map((n) => n.package);
+    const h = fakeHost({ missing: ['lava-server'] });
+    assert.deepEqual(await prepareHost({ browser: true }, h), ['lava-server']);
+    assert.deepEqual(h.calls, [`sh -c ${START_POSTGRES}`, 'apt-get update -q', 'apt-get install -y -q --no-install-recommends lava-server']);
+    const bench = fakeHost({ missing: lava });
+    assert.deepEqual(await prepareHost({}, bench), []);
+    assert.deepEqual(bench.calls, []);
+  });
+
+  it('the tests, --no-install, LAVA missing: exit 3 with the commands (PostgreSQL first), and runs nothing', async () => {
+    const h = fakeHost({ missing: ['lava-common', 'lava-dispatcher'] });
+    const e = await rejection(prepareHost({ browser: true, install: false }, h));
+    assert.equal(e.exitCode, 3);
+    assert.match(e.message, /^the tests needs these Debian packages, not installed \(--no-install\):\n {2}lava-common: /);
+    assert.equal(e.hint, 'install them with: pg_ctlcluster 15 main start && apt-get update && apt-get install -y --no-install-recommends lava-common lava-dispatcher');
+    assert.deepEqual(h.calls, []);
   });
 
   it('after the packages, the other checks (root, mirror, disk) stop with their fix, exit 3', async () => {
