@@ -322,6 +322,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     }
   }
   const refused = verdict !== undefined && !verdict.ok;
+  // a machine that cannot answer mid-boot (LAVA) checks the armed set afterwards: nothing a refused set measured is used
+  if (refused) for (const [i, s] of samples.entries()) if (s.status !== 'failed') samples[i] = { ...s, status: 'failed', error: `the armed set was refused: ${verdict!.message}` };
   const record: BootRecord = {
     boot: boot.index,
     round: boot.round,

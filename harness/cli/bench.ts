@@ -11,6 +11,7 @@ import { scratchDir } from '../machines/scratch.js';
 import type { Machine, MachineFacts } from '../machines/machine.js';
 import { QemuMachine } from '../machines/qemu.js';
 import { labMachine } from '../machines/index.js';
+import { LavaMachine } from '../machines/lava.js';
 import { kexecCommand, labCmdline } from '../machines/ssh-kexec.js';
 import { localHostFacts, methodologyWarnings } from '../machines/host-facts.js';
 import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
@@ -147,7 +148,7 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
     else say(`accelerator: KVM (${q.record.reason})`);
   } else {
     const m = machine;
-    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : (f) => labRecord(m, f, suite.machine.tune);
+    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : m instanceof LavaMachine ? async () => m.record() : (f) => labRecord(m, f, suite.machine.tune);
   }
   for (const im of Object.values(images)) await machine.prepare(im);
   // Ctrl-C: the machine stops the running boot; the run stops before the next one and says how to resume
@@ -210,7 +211,7 @@ export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<
       .option('show-command', { type: 'boolean', default: false, describe: 'print the QEMU argv of a boot and run nothing' })
       .option('mirror', { type: 'string', describe: 'Debian mirror for the image build (default: host apt configuration)' })
       .option('accel', { choices: ['auto', 'kvm', 'tcg'] as const, describe: 'override the suite: auto probes KVM by booting' })
-      .option('machine', { type: 'string', describe: 'where kernels run: qemu (a local guest, default) or ssh://user@host[:port] (a lab box over ssh + kexec, docs/lab.md); overrides the suite' })
+      .option('machine', { type: 'string', describe: 'where kernels run: qemu (a local guest, default), ssh://user@host[:port] (a lab box over ssh + kexec, docs/lab.md) or lava://host[:port]?device_type=qemu|x86-kexec&tags=… (a LAVA fleet, docs/lava.md); overrides the suite' })
       .option('install', { type: 'boolean', default: true, describe: 'as root, apt-get install missing host packages (--no-install: print the command and stop)' }) as never,
   handler: async (a) => {
     if (a['dry-run'] || a['show-command']) {
@@ -220,7 +221,10 @@ export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<
         const order = suite.order === 'random' ? (suite.seed === undefined ? 'order within each round: seeded shuffle (seed chosen at start and recorded; this listing uses seed 0)' : `order within each round: seeded shuffle, seed ${suite.seed}`) : 'order within each round: as listed in the suite';
         process.stdout.write(`${describePlan(suite, boots)}\n${order}\n${estimatePlan(suite, boots, join(PROJECT_ROOT, 'results'))}\n`);
       }
-      if (a['show-command'] && labMachine(a.machine ?? suite.machine.uri ?? 'qemu', suite)) {
+      const lab = a['show-command'] ? labMachine(a.machine ?? suite.machine.uri ?? 'qemu', suite) : undefined;
+      if (lab instanceof LavaMachine) {
+        process.stdout.write(`a LAVA job per boot: \`tracebench lava jobs --suite ${a.suite} --out DIR --device-type ${lab.t.deviceType}\` writes them all\n`);
+      } else if (lab) {
         // a lab box: what the base OS runs to start a boot (docs/lab.md "One boot")
         process.stdout.write(`${kexecCommand('<share>/kernels/<image>/vmlinuz', '<share>/kernels/<image>/initrd.img', labCmdline(suite.machine.lab, []))}\n`);
       } else if (a['show-command']) {

@@ -4,6 +4,7 @@ import { loadSuite } from '../config.js';
 import { BENCH_PACKAGES, BROWSER_PACKAGES, ensurePackages, hostChecks, kvmUsable, methodologyChecks, needPresent, requireChecks, type Check } from '../doctor.js';
 import { localHostFacts } from '../machines/host-facts.js';
 import { labMachine } from '../machines/index.js';
+import { LavaMachine } from '../machines/lava.js';
 
 // image.ts imports it from here
 export { requireChecks };
@@ -30,10 +31,16 @@ export const doctorCommand: CommandModule<object, Args> = {
       .option('install', { type: 'boolean', default: false, describe: 'apt-get install the missing Debian packages (root)' })
       .option('browser', { type: 'boolean', default: false, describe: "also the browser tests' packages (chromium, fonts-dejavu-core)" })
       .option('suite', { type: 'string', default: 'quick', describe: 'the suite whose vCPU count the pinning check uses (quick, standard or a YAML file)' })
-      .option('machine', { type: 'string', describe: 'check a lab box instead: ssh://user@host[:port] (reachable, root, kexec-tools, partitions, Secure Boot lockdown, governor, turbo, SMT)' }) as never,
+      .option('machine', { type: 'string', describe: 'check a lab box instead: ssh://user@host[:port] (reachable, root, kexec-tools, partitions, Secure Boot lockdown, governor, turbo, SMT), or a LAVA server: lava://host[:port]?device_type=… (token, devices, pinning tags)' }) as never,
   handler: async (a) => {
     const suite = loadSuite(a.suite);
     const lab = a.machine ? labMachine(a.machine, suite) : undefined;
+    if (lab instanceof LavaMachine) {
+      const checks: Check[] = await lab.inspect();
+      printChecks(checks);
+      requireChecks(checks);
+      return;
+    }
     if (lab) {
       // the lab box contract (docs/lab.md), then the box's own methodology facts
       const { found, problems } = await lab.inspect();

@@ -51,6 +51,8 @@ export interface SshResult {
 
 /** ssh exits 255 for its own failures (refused, timed out, auth): the box, not the command. */
 export const SSH_FAILED = 255;
+/** ssh's own words when no session was established (nothing ran on the box) */
+const CONNECT_FAILURE = /Connection (timed out|refused|reset|closed by remote host during banner)|kex_exchange_identification|banner exchange|No route to host/i;
 
 export async function ssh(t: SshTarget, remote: string, o: { input?: string; inputFile?: string; timeoutS?: number; connectTimeoutS?: number } = {}): Promise<SshResult> {
   const r = await execa('ssh', sshArgv(t, remote, o), {
@@ -64,7 +66,13 @@ export async function ssh(t: SshTarget, remote: string, o: { input?: string; inp
 
 /** Runs a remote command that must succeed; a failure is a host problem (exit 3) naming the box and the step. */
 export async function sshOk(t: SshTarget, remote: string, step: string, o: Parameters<typeof ssh>[2] = {}): Promise<string> {
-  const r = await ssh(t, remote, o);
+  let r = await ssh(t, remote, o);
+  // a box that has just come back (or a loaded one) may drop the first connections: a few tries before
+  // calling it unreachable; only for failures of the connection itself, which ran nothing remotely
+  for (let i = 0; i < 3 && r.exitCode === SSH_FAILED && CONNECT_FAILURE.test(r.stderr); i++) {
+    await new Promise((res) => setTimeout(res, 5000));
+    r = await ssh(t, remote, o);
+  }
   if (r.exitCode !== 0) {
     const why = r.stderr.trim().split('\n').slice(-3).join(' | ') || `exit ${r.exitCode}`;
     throw new TracebenchError({
