@@ -172,7 +172,7 @@ class InterferenceWatch {
 
 
 /** Writes the job files into a fresh share directory (a resumed boot starts from an empty one). */
-function prepareShare(shareDir: string, files: Record<string, string>): void {
+export function prepareShare(shareDir: string, files: Record<string, string>): void {
   rmSync(shareDir, { recursive: true, force: true });
   mkdirSync(join(shareDir, 'ctl'), { recursive: true });
   mkdirSync(join(shareDir, 'out'), { recursive: true });
@@ -267,28 +267,41 @@ export function applyBoot(manifest: Manifest, o: BootOutcome): void {
 /** A boot that panicked is run once more (attempt 2); its first attempt is kept, superseded. */
 export const PANIC_RETRIES = 1;
 
-/** Runs one boot; returns what it adds to the run (undefined: interrupted, nothing to record). */
-export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootOutcome | undefined> {
-  const { suite } = ctx;
+/** The guest job of one planned boot, and the tracer behind it (pure). */
+export function plannedJob(suite: Suite, boot: Boot, o: { noisyRetries: number; attempt?: number }) {
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: o.noisyRetries, attempt: o.attempt ?? 1, faults: suite.faults });
+  return { driver, options, events, job };
+}
+
+/** What every machine is asked for one boot, callbacks aside (pure). */
+export function bootRequestOf(suite: Suite, boot: Boot, image: BootImage, driver: TracerDriver | null, options: unknown, jobDir: string): Omit<BootRequest, 'onMark' | 'onTick' | 'cancelled'> {
+  return {
+    name: `tracebench-${boot.id}`,
+    image,
+    extraCmdline: driver?.kernelCmdline?.(options) ?? [],
+    cpus: suite.machine.cpus,
+    memoryMiB: suite.machine.memoryMiB,
+    scratchGiB: suite.machine.scratchGiB,
+    jobDir,
+    timeoutS: suite.machine.bootTimeoutS,
+  };
+}
+
+/** Runs one boot; returns what it adds to the run (undefined: interrupted, nothing to record). */
+export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootOutcome | undefined> {
+  const { suite } = ctx;
   const quiet = suite.machine.quiet;
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, faults: suite.faults });
+  const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);
   let verdict: Verdict | undefined;
   const watch = new InterferenceWatch(shareDir, job.iterations, quiet);
   const req: BootRequest = {
-    name: `tracebench-${boot.id}`,
-    image: ctx.images[boot.kernel.name],
-    extraCmdline: driver?.kernelCmdline?.(options) ?? [],
-    cpus: suite.machine.cpus,
-    memoryMiB: suite.machine.memoryMiB,
-    scratchGiB: suite.machine.scratchGiB,
-    jobDir: shareDir,
-    timeoutS: suite.machine.bootTimeoutS,
+    ...bootRequestOf(suite, boot, ctx.images[boot.kernel.name], driver, options, shareDir),
     onMark: (text, atS, host) => {
       if (host) watch.onMark(text, host);
       ctx.onEvent?.({ kind: 'mark', boot, text, atS });

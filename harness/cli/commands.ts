@@ -6,6 +6,7 @@ import { compareCommand } from './compare.js';
 import { doctorCommand } from './doctor.js';
 import { imageCommand } from './image.js';
 import { labCommand } from './lab.js';
+import { lavaCommand } from './lava.js';
 import { parseCommand } from './parse.js';
 import { publishCommand } from './publish.js';
 import { importCommand } from './import.js';
@@ -17,6 +18,7 @@ export const commands = (bench: BenchOverrides = {}): CommandModule<any, any>[] 
   imageCommand,
   doctorCommand,
   labCommand,
+  lavaCommand,
   parseCommand,
   reportCommand,
   importCommand,

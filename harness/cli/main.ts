@@ -11,7 +11,7 @@ export async function runCli(argv: string[], overrides: { bench?: BenchOverrides
     .usage('$0 <command> [options]')
     .epilogue('How much does a kernel tracer slow a workload down? See README.md.')
     .command(commands(overrides.bench))
-    .demandCommand(1, 'name a command: bench, image, doctor, lab, parse, report, import, compare, publish')
+    .demandCommand(1, 'name a command: bench, image, doctor, lab, lava, parse, report, import, compare, publish')
     .strict()
     .help()
     .alias('h', 'help')

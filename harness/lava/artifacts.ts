@@ -89,8 +89,9 @@ export async function scratchArtifact(gib: number, dir = lavaCacheDir()): Promis
  * The job disk of one boot from its staged directory: qemu gets an ext4 labelled
  * tbshare (gzip'd, LAVA unpacks it), x86-kexec a tar.gz for the share partition.
  */
-export async function jobDiskArtifact(staged: string, out: string, kind: LavaDeviceType, sizeMiB = 256): Promise<Artifact & { file: string }> {
+export async function jobDiskArtifact(staged: string, out: string, kind: LavaDeviceType, sizeMiB = 128): Promise<Artifact & { file: string }> {
   rmSync(out, { force: true });
+  mkdirSync(dirname(out), { recursive: true });
   if (kind === 'qemu') {
     const raw = out.replace(/\.gz$/, '');
     await run('mke2fs', ['-q', '-t', 'ext4', '-F', '-L', 'tbshare', '-E', 'root_owner=0:0', '-d', staged, raw, `${sizeMiB}M`], 'making the job disk');

@@ -111,11 +111,12 @@ function qemuJob(j: QemuJob) {
   const images: Record<string, unknown> = {
     kernel: url(a.kernel, { image_arg: `-kernel {kernel} -append ${appendArg(j.cmdline)}` }),
     initrd: url(a.initrd, { image_arg: '-initrd {initrd}' }),
-    // qcow2 with compressed clusters, read in place: the multi-GiB root is never expanded on the worker
-    root: url(a.root, { format: 'qcow2', image_arg: '-drive format=qcow2,if=virtio,snapshot=on,file={root}' }),
+    // qcow2 with compressed clusters, read in place: the multi-GiB root is never expanded on the worker.
+    // Not `format: qcow2`: that makes LAVA convert the image to raw
+    root: url(a.root, { image_arg: '-drive format=qcow2,if=virtio,snapshot=on,file={root}' }),
     tbjob: url(a.job, { image_arg: '-drive format=raw,if=virtio,file={tbjob}' }),
   };
-  if (a.scratch) images.tbscratch = url(a.scratch, { format: 'qcow2', image_arg: '-drive format=qcow2,if=virtio,cache=writeback,file={tbscratch}' });
+  if (a.scratch) images.tbscratch = url(a.scratch, { image_arg: '-drive format=qcow2,if=virtio,cache=writeback,file={tbscratch}' });
   return {
     ...header(j, 600, 120),
     context: {

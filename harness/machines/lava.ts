@@ -82,6 +82,29 @@ export function stageJob(jobDir: string, stage: string): void {
   );
 }
 
+/** The LAVA job definition of one boot (pure): what LavaMachine submits and `tracebench lava jobs` writes. */
+export function lavaJobFor(
+  t: LavaTarget,
+  req: Pick<BootRequest, 'name' | 'image' | 'extraCmdline' | 'cpus' | 'memoryMiB' | 'timeoutS'>,
+  artifacts: { kernel: Artifact; initrd: Artifact; root: Artifact; job: Artifact; scratch?: Artifact },
+  metadata: Record<string, string>,
+  pinned?: string,
+): string {
+  const pin = pinned ?? t.device;
+  const tags = [...t.tags, ...(pin && !t.tags.includes(pin) ? [pin] : [])];
+  const name = ['tracebench', metadata['tracebench.run'], req.name.replace(/^tracebench-/, '')].filter(Boolean).join(' ');
+  const common = { name, metadata, deviceTypeName: t.deviceTypeName, tags, timeoutS: req.timeoutS, cmdline: lavaCmdline(t, req.extraCmdline) };
+  const { scratch, ...rest } = artifacts;
+  const input: LavaJobInput =
+    t.deviceType === 'qemu'
+      ? { ...common, kind: 'qemu', noKvm: t.noKvm, cpus: req.cpus, memoryMiB: req.memoryMiB, artifacts: { ...rest, ...(scratch ? { scratch } : {}) } }
+      : { ...common, kind: 'x86-kexec', artifacts: rest, rootKey: req.image.key ?? 'default', partitions: LAVA_LABELS, prompt: KEXEC_BASE_PROMPT };
+  return lavaJobYaml(input);
+}
+
+/** The base OS's root prompt on the serial console, as LAVA matches it (docs/lava.md: the device contract). */
+export const KEXEC_BASE_PROMPT = 'root@[^:# ]+:[^#]*# ';
+
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -205,17 +228,10 @@ export class LavaMachine implements Machine {
     this.listening = false;
   }
 
-  /** The job definition of one boot (also what `tracebench lava jobs` writes). */
-  definition(req: BootRequest, job: Artifact, scratch: Artifact | undefined, metadata: Record<string, string>): string {
+  private definition(req: BootRequest, job: Artifact, scratch: Artifact | undefined, metadata: Record<string, string>): string {
     const img = this.images.get(req.image.key ?? 'default');
     if (!img) throw new Error(`LavaMachine: image ${req.image.key} was not prepared`);
-    const tags = [...this.t.tags, ...(this.pinned && !this.t.tags.includes(this.pinned) ? [this.pinned] : [])];
-    const common = { name: `tracebench ${metadata['tracebench.run'] ?? ''} ${req.name.replace(/^tracebench-/, '')}`.trim(), metadata, deviceTypeName: this.t.deviceTypeName, tags, timeoutS: req.timeoutS, cmdline: lavaCmdline(this.t, req.extraCmdline) };
-    const input: LavaJobInput =
-      this.t.deviceType === 'qemu'
-        ? { ...common, kind: 'qemu', noKvm: this.t.noKvm, cpus: req.cpus, memoryMiB: req.memoryMiB, artifacts: { ...img, job, ...(scratch ? { scratch } : {}) } }
-        : { ...common, kind: 'x86-kexec', artifacts: { ...img, job }, rootKey: req.image.key ?? 'default', partitions: LAVA_LABELS, prompt: '# $' };
-    return lavaJobYaml(input);
+    return lavaJobFor(this.t, req, { ...img, job, ...(scratch ? { scratch } : {}) }, metadata, this.pinned);
   }
 
   /** Stages the job of one boot and serves its disk; the definition is kept beside the boot (lava/job.yaml). */
@@ -273,7 +289,8 @@ export class LavaMachine implements Machine {
     const timedOut = w.timedOut || (w.job.health === 'Incomplete' && lavaErrors.some((e) => /timed out|timeout/i.test(e)) && !/TB-MARK job-end/.test(consoleText));
     const verdict = classify(consoleText, timedOut, jobRc);
     const lava = `LAVA job ${id} ${w.job.health}${device ? ` on ${device}` : ''}`;
-    if (frameProblem && verdict.status === 'finished') Object.assign(verdict, { status: 'job-failed', message: frameProblem });
+    // outputs that did not come back intact: the boot failed for that reason, whatever else its console says
+    if (frameProblem && (verdict.status === 'finished' || verdict.status === 'job-failed') && w.job.health === 'Complete') Object.assign(verdict, { status: 'job-failed', message: frameProblem });
     else if (w.job.health === 'Canceled') Object.assign(verdict, { status: verdict.status === 'panic' ? 'panic' : 'job-failed', message: `${lava}: canceled on the server${verdict.message ? `; ${verdict.message}` : ''}` });
     else if (w.job.health !== 'Complete' && verdict.status !== 'panic') {
       const why = [w.job.failure_comment, ...lavaErrors].filter(Boolean).join('; ') || 'no reason given';
