@@ -85,6 +85,8 @@ export const DEVICE_DICTIONARY = "{% extends 'qemu.jinja2' %}\n{% set no_kvm = T
 
 /** Environment marker on every daemon it starts: what a later start kills as left over. */
 const MARK = 'TB_LOCAL_LAVA';
+/** A start in this process holds the lock (until its stop()). */
+let running = false;
 /** Debian's Python: the one with Django and LAVA (PATH may lead to another, e.g. pyenv). */
 const PYTHON = '/usr/bin/python3';
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -96,6 +98,8 @@ const now = () => performance.now() / 1000;
 export async function startLocalLava(opts: LocalLavaOptions = {}): Promise<LocalLava> {
   const t0 = now();
   preflight();
+  // the lock is this process's: a second start would wait for itself
+  if (running) throw new Error('local LAVA: already started in this process; stop() it first');
   const dir = resolve(opts.dir ?? join(tmpdir(), 'tracebench-lava'));
   const logDir = join(dir, 'logs');
   const runDir = join(dir, 'run');
@@ -103,11 +107,15 @@ export async function startLocalLava(opts: LocalLavaOptions = {}): Promise<Local
   for (const d of [dir, logDir, runDir, workerDir]) mkdirSync(d, { recursive: true });
   const lavaserver = userIds('lavaserver');
   chownSync(runDir, lavaserver.uid, lavaserver.gid);
+  running = true;
+  const lock = await acquireLock(opts.lockTimeoutS ?? 1800).catch((e: unknown) => {
+    running = false;
+    throw e;
+  });
+  // only now: another process's instance may have been using the same directory
   const startLog = join(logDir, 'start.log');
   writeFileSync(startLog, `start-up ${new Date().toISOString()} (pid ${process.pid})\n`);
   const say = (line: string) => appendFileSync(startLog, `${(now() - t0).toFixed(2)} s  ${line}\n`);
-
-  const lock = await acquireLock(opts.lockTimeoutS ?? 1800);
   say(`lock ${LAVA_LOCK} held`);
   const children: ChildProcess[] = [];
   const pids = () => children.map((c) => c.pid).filter((p): p is number => p !== undefined);
@@ -117,9 +125,21 @@ export async function startLocalLava(opts: LocalLavaOptions = {}): Promise<Local
   };
   let pgStarted: string[] = [];
   let stopped = false;
+  // a test process that exits without stop(): its daemons go with it (a later start cleans up the rest)
+  const onExit = () => {
+    for (const pid of pids()) {
+      try {
+        process.kill(-pid, 'SIGTERM');
+      } catch {
+        // gone
+      }
+    }
+  };
+  process.on('exit', onExit);
   const stop = async () => {
     if (stopped) return;
     stopped = true;
+    process.off('exit', onExit);
     await killTree(pids(), workerDir);
     rmSync(LAVA_STATE, { force: true });
     for (const c of pgStarted) {
@@ -132,6 +152,7 @@ export async function startLocalLava(opts: LocalLavaOptions = {}): Promise<Local
     } catch {
       // gone
     }
+    running = false;
     say('stopped');
   };
 
