@@ -253,6 +253,7 @@ export class SshKexecMachine implements Machine {
         consoleTail: consoleText.split('\n').slice(-40).join('\n'),
         marks: marks.filter((m) => !Number.isNaN(m.atS)),
         exitCode: jobRc,
+        device: this.uri,
         // the base OS's facts, and what the kernel under test itself saw (its governor is its own)
         facts: { ...pre.facts, ...(existsSync(join(req.jobDir, 'out/kut-facts.txt')) ? { underTest: parseHostFacts(readFileSync(join(req.jobDir, 'out/kut-facts.txt'), 'utf8')) } : {}) },
         details: { baseBootId: pre.bootId, returnedBootId: wait.bootId, kexecLoadS, kexecToReturnS: wait.returnS, ...(wait.powerS !== undefined ? { powerCycledAtS: wait.powerS } : {}) },
