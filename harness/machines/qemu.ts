@@ -2,7 +2,6 @@
 // disk per boot) and reports how it ended.
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
-import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { baseCmdline, qemuArgs, type MachineSpec } from './qemu-args.js';
 import { localHostFacts } from './host-facts.js';
@@ -95,7 +94,7 @@ export class QemuMachine implements Machine {
       if (req.cancelled?.()) throw new BootCancelled(req.name);
       // the host's facts at this boot (governor, turbo ... can change between boots of a long run)
       const facts = await this.facts().catch(() => undefined);
-      return { ...(await this.run(req, this.spec(req, scratch), facts?.onlineCpus ?? [])), ...(facts ? { facts } : {}), device: `qemu@${hostname()}` };
+      return { ...(await this.run(req, this.spec(req, scratch), facts?.onlineCpus ?? [])), ...(facts ? { facts } : {}) };
     } finally {
       if (scratch) (this.o.removeScratch ?? removeScratch)(scratch);
     }

@@ -121,9 +121,9 @@ export const bootRecordSchema = z.object({
   /** backend details: a lab box's boot ids and kexec timings; a LAVA job's id and worker */
   details: z.record(z.union([z.string(), z.number()])).optional(),
   /**
-   * The physical (or emulated) machine the boot ran on: a LAVA device name, a lab box's URI,
-   * `qemu@<host>`. Comparisons are made within a device; the statistics treat it as a block.
-   * Absent in result sets written before it existed: one device.
+   * The machine the boot ran on when a backend has several or names one: a LAVA device, a lab
+   * box's URI. Comparisons are made within a device; the statistics treat it as a block.
+   * Absent (a local QEMU guest, older result sets): the one machine of the run.
    */
   device: z.string().optional(),
 });
