@@ -1,6 +1,6 @@
 // tracebench compare <baseline-run> <candidate-run>: exit 0 no regression,
 // 5 regression, 6 inconclusive (no gated cell could be judged), 2 usage or input
-// error (a missing directory, a refused mismatch); 1 is only ever a crash
+// error (a missing directory, a refused mismatch or mix of devices); 1 is only ever a crash
 // (harness/errors.ts has the table).
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
@@ -16,6 +16,7 @@ interface Args {
   candidate: string;
   thresholds?: string;
   allowMismatch: boolean;
+  acrossDevices: boolean;
   json: boolean;
   markdown: boolean;
   write: string[];
@@ -73,6 +74,7 @@ export const compareCommand: CommandModule<object, Args> = {
       .positional('candidate', { type: 'string', demandOption: true, describe: 'candidate run directory' })
       .option('thresholds', { type: 'string', describe: 'thresholds file (default configs/thresholds.yaml)' })
       .option('allow-mismatch', { type: 'boolean', default: false, describe: 'compare even if the manifests differ outside the declared axes' })
+      .option('across-devices', { type: 'boolean', default: false, describe: 'compare even if the runs ran on different devices or a cell spans devices (slowdowns averaged over devices; the output says so)' })
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .option('markdown', { type: 'boolean', default: false, describe: 'print Markdown (for a CI comment)' })
       .option('write', { type: 'string', array: true, default: [], describe: 'also write the result to FILE (.txt, .json or .md by extension); repeatable' })
@@ -95,7 +97,7 @@ export const compareCommand: CommandModule<object, Args> = {
     }
     const base = readResultSet(resolveRunDir(a.baseline, 'baseline'));
     const cand = readResultSet(resolveRunDir(a.candidate, 'candidate'));
-    const result = compareRuns(base, cand, { thresholds, allowMismatch: a.allowMismatch, allMetrics: a.allMetrics });
+    const result = compareRuns(base, cand, { thresholds, allowMismatch: a.allowMismatch, allMetrics: a.allMetrics, acrossDevices: a.acrossDevices });
     const format: CompareFormat = a.json ? 'json' : a.markdown ? 'markdown' : 'text';
     process.stdout.write(compareFormats[format](result));
     for (const w of a.write) writeFileSync(w, compareFormats[FORMAT_BY_EXT[extname(w)]!](result));

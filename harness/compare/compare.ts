@@ -12,6 +12,7 @@ import type { ResultSet } from '../store/store.js';
 import { BASELINE_CONFIG, groupCells, isAaControl, unitValues, type CellData, type CellIdentity } from '../stats/cells.js';
 import { logContrastInterval, logGroup, slowdownOfLogRatio, validUnits, type InsufficientReason } from '../stats/interval.js';
 import type { Better } from '../stats/slowdown.js';
+import { ACROSS_DEVICES_METHOD, blockedSlowdownDifference, deviceUse, refuseAcrossDevices, spansDevices, type DeviceUse } from './devices.js';
 import { compareManifests, type ManifestDifference } from './manifest-diff.js';
 import { gateFor, type Thresholds } from './thresholds.js';
 
@@ -25,6 +26,8 @@ export interface CompareOptions {
   level?: number;
   /** also compare non-gated metrics (informational) */
   allMetrics?: boolean;
+  /** compare even when the runs' devices differ or a cell spans devices (the result says so) */
+  acrossDevices?: boolean;
 }
 
 /** independent units (boots; rows of an import) per group */
@@ -49,6 +52,10 @@ export interface CellComparison extends CellIdentity {
   insufficient: InsufficientReason | `fewer than ${number} boots in a group` | null;
   /** events lost by the tracer in either run: a tracer that drops events looks cheaper */
   lostEvents: { baseline: number; candidate: number };
+  /** a run's cell spans devices: its slowdown is averaged over devices (devices.ts) */
+  acrossDevices: boolean;
+  /** devices a run's cell could not use, e.g. "baseline …: device lava-03 has no vanilla boot (…)" */
+  deviceNotes: string[];
   verdict: Verdict;
 }
 
@@ -75,6 +82,8 @@ export interface ComparisonResult {
   gatedCells: number;
   /** how the intervals were computed, for renderers */
   method: string;
+  /** the devices each run's compared cells ran on, and whether --across-devices let them differ */
+  devices: DeviceUse;
   cells: CellComparison[];
   unmatched: UnmatchedCell[];
   regressions: number;
@@ -228,6 +237,9 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
   // at a plain 95 % each, two runs of the same code would fail ~1 night in 4.
   // Cells compared across configs share their vanilla group and are positively
   // correlated, which makes Bonferroni conservative, never anti-conservative.
+  const devices = deviceUse(selected.map(({ p }) => p), opts.acrossDevices ?? false);
+  refuseAcrossDevices(devices, base.manifest.runId, cand.manifest.runId);
+
   const gatedCells = selected.filter((s) => s.gate.gated).length;
   const perCellLevel = 1 - (1 - level) / Math.max(1, gatedCells);
 
@@ -245,7 +257,10 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
       candidate: { vanilla: groups.candVanilla.length, traced: groups.candTraced.length },
     };
     const cellLevel = gate.gated ? perCellLevel : level;
-    const d = slowdownDifference(groups, t.better, cellLevel);
+    // one device per run's cell: the four-group Welch interval, as before devices were
+    // recorded (the blocked one gives the same numbers there, and this keeps it visibly so)
+    const blocked = spansDevices(p.base) || spansDevices(p.cand);
+    const d = blocked ? blockedSlowdownDifference(p.base, p.cand, t.better, cellLevel) : { ...slowdownDifference(groups, t.better, cellLevel), notes: [] };
     const enough = Object.values(groups).every((v) => v.length >= minUnits);
     const difference = enough && d.ci ? { ...d.ci, level: cellLevel } : null;
     return {
@@ -265,6 +280,8 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
       difference,
       insufficient: difference ? null : (d.insufficient ?? `fewer than ${minUnits} boots in a group`),
       lostEvents: { baseline: t.lost, candidate: p.cand.traced.lost },
+      acrossDevices: blocked,
+      deviceNotes: d.notes,
       verdict: difference ? verdictOf(difference, gate.thresholdPp) : 'insufficient-data',
     };
   });
@@ -282,7 +299,8 @@ export function compareRuns(base: ResultSet, cand: ResultSet, opts: CompareOptio
     level,
     perCellLevel,
     gatedCells,
-    method: COMPARE_METHOD,
+    method: cells.some((c) => c.acrossDevices) ? `${COMPARE_METHOD}; ${ACROSS_DEVICES_METHOD}` : COMPARE_METHOD,
+    devices,
     cells,
     unmatched,
     regressions,

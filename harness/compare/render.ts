@@ -1,6 +1,7 @@
 // Renderers of a ComparisonResult: a text table for the terminal, JSON for
 // machines, Markdown for a CI comment. They return strings; the CLI prints.
 import type { CellComparison, ComparisonResult, Verdict } from './compare.js';
+import { deviceProblems } from './devices.js';
 
 /** fraction -> "+3.1 pp" (slowdowns and their differences are shown in percentage points) */
 export function pp(x: number, digits = 1): string {
@@ -59,6 +60,11 @@ function headerLines(r: ComparisonResult): string[] {
     lines.push('WARNING: compared with --allow-mismatch; the manifests differ outside the declared axes:');
     for (const d of r.mismatches) lines.push(`  ${d.field}: ${d.baseline} -> ${d.candidate}`);
   }
+  const devices = deviceProblems(r.devices);
+  if (devices.length > 0) {
+    lines.push('WARNING: compared with --across-devices; slowdowns are averaged over each run\'s devices:');
+    for (const l of devices) lines.push(`  ${l}`);
+  }
   return lines;
 }
 
@@ -70,6 +76,7 @@ function footerLines(r: ComparisonResult): string[] {
     }
   }
   for (const u of r.unmatched) lines.push(`not compared: ${u.kernel} / ${u.config} / ${u.workload}.${u.metric} exists only in the ${u.only}`);
+  for (const c of r.cells) for (const n of c.deviceNotes) lines.push(`not compared: ${n}`);
   lines.push(resultLine(r));
   return lines;
 }
@@ -118,6 +125,9 @@ export function renderMarkdown(r: ComparisonResult): string {
   const lines = [title, ''];
   if (r.mismatches.length > 0) {
     lines.push('> [!WARNING]', '> Compared with `--allow-mismatch`: the manifests differ outside the declared axes.', '');
+  }
+  if (deviceProblems(r.devices).length > 0) {
+    lines.push('> [!WARNING]', '> Compared with `--across-devices`: ' + mdEscape(deviceProblems(r.devices).join('; ')) + '.', '');
   }
   lines.push('| ' + HEAD.join(' | ') + ' |', '|' + HEAD.map((_, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|') + '|');
   for (const c of r.cells) {

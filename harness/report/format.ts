@@ -1,6 +1,6 @@
 // Number formatting shared by the text and HTML renderers, so a
 // value reads the same in the terminal and in the page.
-import type { CellSummary, Comparison, Flag, RunSummary } from '../stats/summary.js';
+import { BASELINE_CONFIG, excludedText, type CellSummary, type Comparison, type Flag, type RunSummary } from '../stats/summary.js';
 
 export const EMULATION_NOTICE = 'EMULATED (TCG): relative overheads under emulation are not those of hardware';
 
@@ -72,6 +72,22 @@ export function fmtFlag(cell: CellSummary, f: Flag): string {
     case 'failed':
       return `${where}: boot ${f.boot} iteration ${f.iteration} failed${f.error ? `: ${f.error}` : ''} (not used)`;
   }
+}
+
+/**
+ * What a cell compared across devices says about them: the slowdown on each
+ * device, and each device it could not use ("device X has no vanilla boot").
+ * [] when the cell's boots ran on one device.
+ */
+export function deviceLines(cell: CellSummary): string[] {
+  const d = cell.vsBaseline?.devices;
+  if (!d) return [];
+  const where = `${cell.config} ${cell.workload}`;
+  const lines = d.blocks.length === 0 ? [] : [
+    `${where}: across ${d.blocks.length} device${d.blocks.length === 1 ? '' : 's'}${d.method ? ` (${d.method} interval)` : ''}: ` +
+      d.blocks.map((b) => `${b.device} ${fmtPct(b.slowdown)} (${b.units.baseline}/${b.units.traced} boots)`).join(', '),
+  ];
+  return [...lines, ...d.excluded.map((e) => `${where}: ${excludedText(e, cell.config, BASELINE_CONFIG)}`)];
 }
 
 /** the primary-metric cells of one workload, vanilla first, in summary config order */

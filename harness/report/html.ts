@@ -8,7 +8,7 @@ import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats
 import type { ResultSet } from '../store/store.js';
 import { renderCharts, type RenderedChart } from './charts.js';
 import {
-  EMULATION_NOTICE, fmtCentre, fmtCI, fmtFlag, fmtInterval, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, significanceMark, workloadLabel,
+  deviceLines, EMULATION_NOTICE, fmtCentre, fmtCI, fmtFlag, fmtInterval, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, significanceMark, workloadLabel,
 } from './format.js';
 import { answerRows, fmtShare, hostPerBoot, stayedNoisy, trustBanner, unusedCounts, verdictWords, type Banner } from './headline.js';
 import { TEXT_FILE } from './text.js';
@@ -102,7 +102,8 @@ function workloadBlock(summary: RunSummary, rs: ResultSet, kernel: string, workl
   const head = ['Test / config', ...cells.map((c) => (c.config === summary.baseline ? 'Vanilla' : c.config))];
   const flags = cells.flatMap((c) => c.flags.map((f) => `<li>${esc(fmtFlag(c, f))}</li>`));
   const noisy = cells.flatMap((c) => c.noisySamples.map((n) => `<li>${esc(`${c.config} ${c.workload}: boot ${n.boot} iteration ${n.iteration} attempt ${n.attempt} noisy${n.reasons.length ? `: ${n.reasons.join('; ')}` : ''} (not used)`)}</li>`));
-  const items = [...flags, ...noisy];
+  const devices = cells.flatMap((c) => deviceLines(c).map((l) => `<li>${esc(`devices: ${l}`)}</li>`));
+  const items = [...flags, ...noisy, ...devices];
   return `<h3>${esc(workloadLabel(rs, workload))} — ${esc(first.metric)} (${esc(first.unit)}, ${first.better} is better)${summary.kernels.length > 1 ? ` — kernel ${esc(kernel)}` : ''}</h3>
 ${tableHtml(head, rows, (i) => (i === lostRow && cells.some((c) => (c.trace?.lost ?? 0) > 0) ? 'bad' : ''))}
 ${items.length > 0 ? `<ul class="flags">${items.join('\n')}</ul>` : '<p class="muted">no flags</p>'}`;

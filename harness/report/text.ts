@@ -7,7 +7,7 @@ import { completeness } from './completeness.js';
 import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import {
-  EMULATION_NOTICE, fmtCentre, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, workloadLabel,
+  deviceLines, EMULATION_NOTICE, fmtCentre, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, workloadLabel,
 } from './format.js';
 import { BREAKDOWN_HEAD, BREAKDOWN_NOTE, breakdownRows, PER_EVENT_HEAD, perEventIntro, perEventRows, REFERENCE_HEAD, referenceRows } from './per-event.js';
 import type { OutputFile } from './types.js';
@@ -36,6 +36,7 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
   // a killed run that was never resumed must not read like a finished one
   if (done.label) lines.push(`INCOMPLETE RUN — ${done.label}`);
   if (summary.emulated) lines.push(EMULATION_NOTICE);
+  if (summary.devices.length > 1) lines.push(`devices: ${summary.devices.join(', ')} (each slowdown is measured within a device, then averaged over devices)`);
   if (summary.noisySamples > 0) lines.push(`noisy iterations: ${summary.noisySamples} (the host interfered; shown per cell, never used as values)`);
   if (summary.failedSamples.length > 0) lines.push(`failed samples: ${summary.failedSamples.length} (counted and listed, never used as values)`);
   const bad = m.boots.filter((b) => b.status !== 'finished');
@@ -126,6 +127,7 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
       }
       const flags = cells.flatMap((c) => c.flags.map((f) => fmtFlag(c, f)));
       for (const f of flags) out.push(`  flag: ${f}`);
+      for (const l of cells.flatMap(deviceLines)) out.push(`  devices: ${l}`);
       for (const c of cells) {
         for (const n of c.noisySamples) {
           out.push(`  noisy: ${c.config} ${c.workload} boot ${n.boot} iteration ${n.iteration} (attempt ${n.attempt}): ${n.reasons.join('; ') || 'host interference'} (not used)`);

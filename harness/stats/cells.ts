@@ -7,7 +7,9 @@
 // - failed samples are counted, never used;
 // - units: one value per boot (the centre of its used iterations), because
 //   iterations within a boot are not independent; a sample with boot 0 (an
-//   imported row, no boot recorded) is its own unit.
+//   imported row, no boot recorded) is its own unit;
+// - each unit carries the device its boot ran on (the boot record's), the block
+//   the slowdown is measured within (device-interval.ts).
 import type { BootRecord, Sample } from '../store/schema.js';
 import { centre, type Better, type CentreKind } from './slowdown.js';
 
@@ -30,6 +32,8 @@ export interface CellUnit {
   /** centre of the boot's used iterations (NaN when one of them is not a measurement) */
   value: number;
   iterations: number;
+  /** the device the boot ran on; absent when not recorded (one device) and for imported rows */
+  device?: string;
 }
 
 export interface NoisySample {
@@ -158,13 +162,23 @@ export function groupCells(samples: Sample[], boots: BootRecord[]): Map<string, 
   for (const g of cells.values()) {
     // counts are shared per (kernel, config, workload) and complete only now
     Object.assign(g, counts.get(tripleKey(g)));
-    g.units = unitsOf(g.samples, g.kind);
+    g.units = unitsOf(g.samples, g.kind, deviceOfBoot(boots));
   }
   return cells;
 }
 
+/**
+ * boot index -> device, from the boot records that were not retried (a retry
+ * runs the same boot index again, possibly elsewhere: its samples are the ones used)
+ */
+export function deviceOfBoot(boots: BootRecord[]): Map<number, string> {
+  const out = new Map<number, string>();
+  for (const b of boots) if (!b.retried && b.device !== undefined) out.set(b.boot, b.device);
+  return out;
+}
+
 /** one value per boot (centre of its iterations, in boot order); imported rows (boot 0) each on their own */
-export function unitsOf(samples: { s: Sample; value: number }[], kind: CentreKind): CellUnit[] {
+export function unitsOf(samples: { s: Sample; value: number }[], kind: CentreKind, devices: Map<number, string> = new Map()): CellUnit[] {
   const byBoot = new Map<number, { round: number; values: number[] }>();
   const units: CellUnit[] = [];
   for (const { s, value } of samples) {
@@ -178,7 +192,11 @@ export function unitsOf(samples: { s: Sample; value: number }[], kind: CentreKin
   }
   const booted = [...byBoot.entries()]
     .sort((a, b) => a[0] - b[0])
-    .map(([boot, b]) => ({ boot, round: b.round, value: b.values.every(isMeasurement) ? centre(b.values, kind) : Number.NaN, iterations: b.values.length }));
+    .map(([boot, b]): CellUnit => {
+      const device = devices.get(boot);
+      const value = b.values.every(isMeasurement) ? centre(b.values, kind) : Number.NaN;
+      return { boot, round: b.round, value, iterations: b.values.length, ...(device !== undefined ? { device } : {}) };
+    });
   return [...booted, ...units];
 }
 

@@ -40,7 +40,8 @@ export interface CoverageResult extends CoverageCase {
   meanHalfWidth: number;
 }
 
-function gaussian(rnd: () => number): () => number {
+/** standard normal deviates from a uniform generator (Box–Muller, both values used) */
+export function gaussian(rnd: () => number): () => number {
   let spare: number | null = null;
   return () => {
     if (spare !== null) {

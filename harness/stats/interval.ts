@@ -29,7 +29,9 @@ import { studentTTwoSidedP } from './welch.js';
 export type InsufficientReason =
   | 'fewer than 2 units on a side'
   | 'no spread on either side'
-  | 'a value <= 0 or not finite';
+  | 'a value <= 0 or not finite'
+  /** several devices, none with boots on both sides (device-interval.ts) */
+  | 'no device has boots on both sides';
 
 /**
  * Upper quantile of Student's t: the t with P(T <= t) = p, for p in (0.5, 1).

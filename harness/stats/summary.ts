@@ -11,9 +11,9 @@ import {
   type CellData, type CellIdentity, type CellUnit, type NoisySample,
 } from './cells.js';
 import {
-  excludesZero, logGroup, minimumDetectableSlowdown, slowdownInterval, validUnits,
-  type InsufficientReason, type SlowdownInterval,
-} from './interval.js';
+  acrossDevicesMethod, blockedTTest, deviceLabel, devicesOf, slowdownAcrossDevices, type DeviceBlocking,
+} from './device-interval.js';
+import { excludesZero, logGroup, minimumDetectableSlowdown, validUnits, type InsufficientReason, type SlowdownInterval } from './interval.js';
 import { madOutliers, modifiedZScores as modifiedZ, MODIFIED_Z_THRESHOLD } from './mad.js';
 import { mannWhitneyU, type MannWhitneyResult } from './mann-whitney.js';
 import { centre, type Better, type CentreKind } from './slowdown.js';
@@ -24,6 +24,7 @@ export { PER_EVENT_METHOD, PUBLISHED_REFERENCE } from './per-event.js';
 export type { BreakdownGroup, BreakdownRow, PerEventCost } from './per-event.js';
 
 export { BASELINE_CONFIG, cellKey, centreKind, isAaControl } from './cells.js';
+export { excludedText, type DeviceBlocking } from './device-interval.js';
 export type { CellIdentity, CellUnit, NoisySample } from './cells.js';
 /** confidence level of every slowdown interval */
 export const CI_LEVEL = 0.95;
@@ -106,9 +107,17 @@ export interface Comparison {
    * lo/hi null when there is no honest interval (`insufficient` says why).
    */
   slowdown: Omit<SlowdownInterval, 'point'> & { point: number };
-  /** rank test over boot values (informational: with 2 boots a side it cannot reach p < 0.05) */
+  /**
+   * null when every boot ran on one device; otherwise how the devices were
+   * blocked: the per-device slowdowns, the error estimate, the devices left out
+   */
+  devices: DeviceBlocking | null;
+  /**
+   * rank test over boot values (informational: with 2 boots a side it cannot reach
+   * p < 0.05); null across devices, where pooled ranks would rank devices, not configs
+   */
   mannWhitney: MannWhitneyResult | null;
-  /** Welch's t on log boot values: p < alpha exactly when the interval excludes 0 */
+  /** Welch's t on log boot values (across devices: the blocked t): p < alpha exactly when the interval excludes 0 */
   welch: WelchResult | null;
   /** the interval excludes 0; null without an interval */
   significant: boolean | null;
@@ -228,6 +237,8 @@ export interface RunSummary {
   mds: MinimumDetectable[];
   /** ok: false when the run's own control says its differences are not the tracers' (reasons name them) */
   trust: { ok: boolean; reasons: string[] };
+  /** every device a boot of the run is recorded on; [] when none is recorded (one device) */
+  devices: string[];
   method: string;
   thresholds: { modifiedZ: number; warmupMargin: number; alpha: number; ciLevel: number; mdsPower: number };
 }
@@ -315,7 +326,8 @@ export function summarize(rs: ResultSet): RunSummary {
     aa,
     mds,
     trust,
-    method: INTERVAL_METHOD,
+    devices: devicesOf(cells.flatMap((c) => c.units)),
+    method: methodText(cells),
     thresholds: { modifiedZ: MODIFIED_Z_THRESHOLD, warmupMargin: WARMUP_MARGIN, alpha: SIGNIFICANCE_ALPHA, ciLevel: CI_LEVEL, mdsPower: MDS_POWER },
   };
 }
@@ -413,17 +425,20 @@ function bytesCountsOf(t: NonNullable<Sample['trace']>): string {
 function compareToBaseline(base: CellSummary, cell: CellSummary): Comparison {
   const b = unitValues(base);
   const t = unitValues(cell);
-  const ci = slowdownInterval(b, t, cell.better, CI_LEVEL);
+  const ci = slowdownAcrossDevices(base.units, cell.units, cell.better, CI_LEVEL);
   const significant = excludesZero(ci.lo, ci.hi);
+  const blocked = ci.devices !== null;
   // with one unit on a side no rank test can reach significance (2 vs 1 gives
   // p >= 2/3): report "no test" rather than a p-value that only restates n
-  const mw = b.length >= 2 && t.length >= 2 ? mannWhitneyU(t, b) : null;
-  const welch = validUnits(b) && validUnits(t) ? welchTTest(t.map(Math.log), b.map(Math.log)) : null;
+  const mw = !blocked && b.length >= 2 && t.length >= 2 ? mannWhitneyU(t, b) : null;
+  const valid = validUnits(b) && validUnits(t);
+  const welch = !valid ? null : blocked ? blockedTTest(base.units, cell.units) : welchTTest(t.map(Math.log), b.map(Math.log));
   const verdict: SlowdownVerdict = significant === null ? 'insufficient-data' : !significant ? 'no-difference' : ci.lo! > 0 ? 'slower' : 'faster';
   return {
     baselineKey: base.key,
     // point is null only for values <= 0, which never reach here (summarize checks `invalid`)
     slowdown: { point: ci.point ?? Number.NaN, lo: ci.lo, hi: ci.hi, level: ci.level, df: ci.df, units: ci.units, insufficient: ci.insufficient },
+    devices: ci.devices,
     mannWhitney: mw,
     welch,
     significant,
@@ -438,8 +453,10 @@ const median0 = (xs: number[]) => (xs.length === 0 ? 0 : median(xs));
  * Per kernel and workload: the spread is the pooled between-boot variance of
  * log unit values over every configuration with at least 2 valid units (a
  * tracer changes the level, rarely the boot-to-boot noise, and pooling is what
- * gives 2-boot suites a usable estimate); the sizes are vanilla's units and the
- * median of the traced configs' units. Formula in interval.ts.
+ * gives 2-boot suites a usable estimate), within each device (device effects
+ * cancel in a blocked slowdown, so they are not noise it must overcome); the
+ * sizes are vanilla's units and the median of the traced configs' units.
+ * Formula in interval.ts.
  */
 function minimumDetectable(cells: CellSummary[]): MinimumDetectable[] {
   const out: MinimumDetectable[] = [];
@@ -451,11 +468,12 @@ function minimumDetectable(cells: CellSummary[]): MinimumDetectable[] {
     let ss = 0;
     let df = 0;
     for (const c of group) {
-      const v = unitValues(c);
-      if (v.length < 2 || !validUnits(v)) continue;
-      const g = logGroup(v);
-      ss += g.varLog * (g.n - 1);
-      df += g.n - 1;
+      for (const v of valuesByDevice(c.units)) {
+        if (v.length < 2 || !validUnits(v)) continue;
+        const g = logGroup(v);
+        ss += g.varLog * (g.n - 1);
+        df += g.n - 1;
+      }
     }
     const traced = group.filter((c) => c.config !== BASELINE_CONFIG);
     const units = { baseline: base.units.length, traced: Math.round(median0(traced.map((c) => c.units.length))) || base.units.length };
@@ -467,6 +485,19 @@ function minimumDetectable(cells: CellSummary[]): MinimumDetectable[] {
     });
   }
   return out;
+}
+
+/** unit values grouped by device (one group when no device is recorded) */
+function valuesByDevice(units: CellUnit[]): number[][] {
+  const by = new Map<string, number[]>();
+  for (const u of units) by.set(deviceLabel(u), [...(by.get(deviceLabel(u)) ?? []), u.value]);
+  return [...by.values()];
+}
+
+/** The interval method as reports print it: INTERVAL_METHOD, plus how intervals across devices were made. */
+function methodText(cells: CellSummary[]): string {
+  const across = cells.flatMap((c) => (c.vsBaseline?.devices ? [c.vsBaseline.devices] : []));
+  return across.length === 0 ? INTERVAL_METHOD : `${INTERVAL_METHOD}; ${acrossDevicesMethod(across)}`;
 }
 
 function aaResults(cells: CellSummary[]): AaResult[] {
