@@ -52,6 +52,7 @@ const KEYRING = '/usr/share/keyrings/debian-archive-keyring.gpg';
 /** What `bench` needs on the host (the guest image is built from these). */
 export const BENCH_PACKAGES: PackageNeed[] = [
   { package: 'qemu-system-x86', bin: 'qemu-system-x86_64', why: 'boots the guests' },
+  { package: 'qemu-utils', bin: 'qemu-img', why: 'makes the compressed qcow2 root and scratch disks LAVA devices boot' },
   { package: 'mmdebstrap', bin: 'mmdebstrap', why: 'builds the guest image' },
   { package: 'e2fsprogs', bin: 'mke2fs', why: 'makes the root and scratch filesystems' },
   { package: 'debian-archive-keyring', file: KEYRING, why: "verifies the guest's packages" },
