@@ -96,6 +96,7 @@ export const LAVA_TEST_PACKAGES: PackageNeed[] = [
   { package: 'lava-server', bin: 'lava-server', why: 'the LAVA server (web/REST API, scheduler, publisher) of the local LAVA instance the LAVA tests submit jobs to' },
   { package: 'lava-dispatcher', bin: 'lava-worker', why: "the local LAVA instance's worker: runs the jobs' QEMU guests" },
   { package: 'lavacli', bin: 'lavacli', why: "LAVA's command-line client, to look into the local LAVA instance by hand (lavacli --uri http://admin:TOKEN@127.0.0.1:PORT/RPC2)" },
+  { package: 'zstd', bin: 'unzstd', why: "the LAVA worker's decompressor for `compression: zstd` images (a Recommends of lava-dispatcher)" },
 ];
 
 /**
