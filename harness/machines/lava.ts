@@ -24,7 +24,7 @@ import { consoleOf, entryLines, errorsOf, parseJobLog } from '../lava/job-log.js
 import { LAVA_LABELS, lavaJobYaml, type Artifact, type LavaJobInput } from '../lava/job-definition.js';
 import type { LavaTarget } from '../lava/uri.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
-import { BootCancelled, classify, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
+import { BootCancelled, classify, guestCmdline, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
 import { TCG_CMDLINE } from './qemu-args.js';
 import { labCmdline } from './ssh-kexec.js';
 
@@ -33,21 +33,9 @@ export const POST_HOC_VERDICT = 'go (LAVA: the armed set is checked when the out
 
 /** The kernel command line of a LAVA boot (pure): disks by label, as on a lab box. */
 export function lavaCmdline(t: Pick<LavaTarget, 'deviceType' | 'noKvm'>, extra: string[]): string[] {
-  if (t.deviceType === 'x86-kexec') return labCmdline({ root: LAVA_LABELS.root, share: LAVA_LABELS.share, scratch: LAVA_LABELS.scratch, serial: 'ttyS0,115200', cmdline: [] }, extra);
-  return [
-    ...(t.noKvm ? TCG_CMDLINE : []),
-    'console=ttyS0',
-    `root=${LAVA_LABELS.root}`,
-    'ro',
-    'init=/sbin/tb-init',
-    `tb.share=${LAVA_LABELS.share}`,
-    `tb.scratch=${LAVA_LABELS.scratch}`,
-    'tb.end=poweroff',
-    'panic=-1',
-    'oops=panic',
-    'quiet',
-    ...extra,
-  ];
+  const disks = { root: LAVA_LABELS.root, share: LAVA_LABELS.share, scratch: LAVA_LABELS.scratch };
+  if (t.deviceType === 'x86-kexec') return labCmdline({ ...disks, serial: 'ttyS0,115200', cmdline: [] }, extra);
+  return guestCmdline({ ...disks, first: t.noKvm ? TCG_CMDLINE : [], console: 'ttyS0', end: 'poweroff' }, extra);
 }
 
 /**

@@ -101,6 +101,16 @@ export interface Machine {
   close(): Promise<void>;
 }
 
+/**
+ * The kernel command line of a kernel under test, on every backend (pure): where
+ * tb-init finds its root, job share and scratch disk, and how the boot ends
+ * (guest-init.sh). A panic or oops ends the boot at once (panic=-1): QEMU exits
+ * (-no-reboot), a lab box reboots to its base OS.
+ */
+export function guestCmdline(o: { console: string; root: string; share: string; scratch: string; end: 'poweroff' | 'reboot'; first?: string[]; last?: string[] }, extra: string[]): string[] {
+  return [...(o.first ?? []), `console=${o.console}`, `root=${o.root}`, 'ro', 'init=/sbin/tb-init', `tb.share=${o.share}`, `tb.scratch=${o.scratch}`, `tb.end=${o.end}`, 'panic=-1', 'oops=panic', 'quiet', ...(o.last ?? []), ...extra];
+}
+
 const PANIC = /Kernel panic - not syncing|BUG: kernel NULL pointer|Oops: |general protection fault/;
 
 /** How a boot ended, from its console, whether it timed out and the job's exit code (both backends). */

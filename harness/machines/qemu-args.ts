@@ -1,5 +1,6 @@
 // The only file that knows QEMU flags: a MachineSpec -> argv (pure).
 import { ExitCode, TracebenchError } from '../errors.js';
+import { guestCmdline } from './machine.js';
 
 export interface MachineSpec {
   accel: 'kvm' | 'tcg';
@@ -86,20 +87,6 @@ export function qemuArgs(s: MachineSpec): string[] {
 export const TCG_CMDLINE = ['tsc=reliable'];
 
 export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = []): string[] {
-  return [
-    ...(accel === 'tcg' ? TCG_CMDLINE : []),
-    'console=ttyS0',
-    'root=/dev/vda',
-    'ro',
-    'init=/sbin/tb-init',
-    // where tb-init finds the job share and the scratch disk, and how the boot ends (guest-init.sh)
-    'tb.share=9p:tb',
-    'tb.scratch=/dev/vdb',
-    'tb.end=poweroff',
-    // reboot at once on panic; with -no-reboot QEMU exits and we classify it from the console
-    'panic=-1',
-    'oops=panic',
-    'quiet',
-    ...extra,
-  ];
+  // the job share over 9p, the scratch disk second after the root; QEMU exits when the guest powers off
+  return guestCmdline({ first: accel === 'tcg' ? TCG_CMDLINE : [], console: 'ttyS0', root: '/dev/vda', share: '9p:tb', scratch: '/dev/vdb', end: 'poweroff' }, extra);
 }

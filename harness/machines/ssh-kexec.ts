@@ -12,7 +12,7 @@ import type { LabConfig } from '../config.js';
 import { ExitCode, TracebenchError } from '../errors.js';
 import { shellQuote } from '../shell-quote.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
-import { BootCancelled, classify, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
+import { BootCancelled, classify, guestCmdline, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
 import { remoteCommand, ssh, sshArgv, sshName, sshOk, sshPipeFile, sshTarIn, sshUntar, type SshTarget } from './ssh.js';
 import { guestNet, relayScript, RELAY_PY, VerdictServer } from './verdict-relay.js';
 import { GUEST_TUNE_LINES } from './tune.js';
@@ -29,21 +29,8 @@ const DEV_FN = 'dev() { case "$1" in /dev/*) echo "$1" ;; *) findfs "$1" ;; esac
 
 /** The kernel command line of a kernel under test on a lab box (pure). */
 export function labCmdline(lab: Pick<LabConfig, 'root' | 'share' | 'scratch' | 'serial' | 'cmdline'>, extra: string[]): string[] {
-  return [
-    `console=${lab.serial}`,
-    `root=${lab.root}`,
-    'ro',
-    'init=/sbin/tb-init',
-    `tb.share=${lab.share}`,
-    `tb.scratch=${lab.scratch}`,
-    // the kernel under test reboots when done; a panic or oops reboots too (panic=-1): back to the base OS
-    'tb.end=reboot',
-    'panic=-1',
-    'oops=panic',
-    'quiet',
-    ...lab.cmdline,
-    ...extra,
-  ].map(kernelWord);
+  // the kernel under test reboots when done (a panic too): back to the base OS
+  return guestCmdline({ console: lab.serial, root: lab.root, share: lab.share, scratch: lab.scratch, end: 'reboot', last: lab.cmdline }, extra).map(kernelWord);
 }
 
 /** The base OS command that loads a kernel under test and jumps into it, detached so ssh returns (pure). */
