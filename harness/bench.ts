@@ -138,6 +138,7 @@ async function startOrResume(r: BenchRun, d: BenchDeps): Promise<Manifest> {
       throw new TracebenchError({ message: `cannot resume ${outDir} on ${d.machine.uri}: it was measured on ${machineUri}`, hint: `resume with --machine ${machineUri}: a comparison stays within one machine`, exitCode: ExitCode.usage });
     }
     d.say(`resuming ${outDir}: ${manifest.boots.length} boots already recorded`);
+    d.machine.resumeOn?.([...new Set(manifest.boots.flatMap((b) => (b.device ? [b.device] : [])))]);
     return manifest;
   }
   if (exists) throw new TracebenchError({ message: `${outDir} already holds a run`, hint: 'pass --resume to continue it, or another --out', exitCode: ExitCode.usage });

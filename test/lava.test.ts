@@ -364,6 +364,20 @@ describe('LavaMachine against a fake LAVA server', () => {
     }
   });
 
+  test('a resumed run is pinned to the device its recorded boots ran on, from its first new boot', async () => {
+    const fake = await new FakeLava(() => ({ health: 'Complete', log: guestLog({ 'job.rc': '0\n' }) })).start();
+    const m = machine(fake);
+    try {
+      await m.prepare(image);
+      m.resumeOn(['tb-qemu-01']);
+      await m.boot(req(jobDir()));
+      assert.deepEqual((parse(fake.submitted[0]) as { tags: string[] }).tags, ['tb-qemu-01']);
+    } finally {
+      await m.close();
+      fake.stop();
+    }
+  });
+
   test('the staged job: the harness job under a wrapper that frames out/, the verdict answered in advance', () => {
     const dir = jobDir();
     stageJob(dir, join(dir, 'stage'));

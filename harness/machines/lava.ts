@@ -153,6 +153,11 @@ export class LavaMachine implements Machine {
     if (this.t.device) await this.deviceTag(this.t.device);
   }
 
+  /** A resumed run continues on the device its boots ran on (the first, if a pin=none run used several). */
+  resumeOn(devices: string[]): void {
+    if (this.t.pin && !this.pinned && devices.length) this.pinned = devices[0];
+  }
+
   /** What `doctor --machine lava://…` shows: the server and token, and the devices a run could use. */
   async inspect(): Promise<{ name: string; ok: boolean; detail: string }[]> {
     const user = await this.client.whoami();

@@ -99,6 +99,8 @@ export interface Machine {
   boot(req: BootRequest): Promise<BootResult>;
   /** undoes whatever check/prepare/tuning set up (idempotent) */
   close(): Promise<void>;
+  /** a resumed run: the devices its recorded boots ran on (a fleet pins the rest to the same one) */
+  resumeOn?(devices: string[]): void;
 }
 
 /**
