@@ -93,6 +93,46 @@ describe('guest job', () => {
     assert.equal(job.needsVerdict, false);
     assert.ok(!Object.keys(job.files).some((f) => f.includes('tracer')));
   });
+  test('the other CPUs come online first thing in the job, only on a kernel booted with maxcpus=1, and a missing one fails the job', async () => {
+    const job = buildJob({ boot: traced, driver: ftrace, options: ftraceOptions.parse({}), events: [{ logical: 'sched_switch', native: ['sched:sched_switch'] }], workloads: wl, cpus: 2 });
+    const sh = job.files['job.sh'];
+    assert.match(sh, /run cpus \$TB\/out\/boot \|\| fail cpus/);
+    assert.ok(sh.indexOf('run cpus') < sh.indexOf('run scratch') && sh.indexOf('run cpus') < sh.indexOf('run tracer-setup'), 'before the scratch disk, any tracer and any workload');
+    // the fragment against a fake /proc/cmdline, sysfs and nproc
+    const run = async (cmdline: string, cpu1: string, writable = true) => {
+      const d = tmp();
+      mkdirSync(join(d, 'cpu/cpu1'), { recursive: true });
+      writeFileSync(join(d, 'cmdline'), `${cmdline}\n`);
+      writeFileSync(join(d, 'cpu/cpu1/online'), `${cpu1}\n`);
+      if (!writable) chmodSync(join(d, 'cpu/cpu1/online'), 0o444);
+      writeFileSync(join(d, 'cpu/online'), '0\n');
+      const frag = job.files['frag/cpus.sh'].replaceAll('/proc/cmdline', join(d, 'cmdline')).replaceAll('/sys/devices/system/cpu', join(d, 'cpu'));
+      // nproc: cpu0 plus every cpuN/online that holds 1; a real kernel refuses a write it cannot do
+      const fake = `nproc() { echo $((1 + $(cat ${d}/cpu/cpu*/online | grep -c '^1$'))); }\n`;
+      const r = await execa('sh', ['-e', '-c', fake + frag], { reject: false });
+      return { ...r, cpu1: readFileSync(join(d, 'cpu/cpu1/online'), 'utf8').trim() };
+    };
+    const up = await run('tsc=reliable maxcpus=1 console=ttyS0', '0');
+    assert.equal(up.exitCode, 0, up.stderr);
+    assert.equal(up.cpu1, '1', 'maxcpus=1: cpu1 brought online');
+    const kvm = await run('console=ttyS0 root=/dev/vda', '0');
+    assert.equal(kvm.exitCode, 0);
+    assert.equal(kvm.cpu1, '0', 'without maxcpus=1 (KVM, a lab box) nothing is touched');
+    if (process.getuid?.() !== 0) {
+      const stuck = await run('maxcpus=1', '0', false);
+      assert.notEqual(stuck.exitCode, 0, 'a CPU that stays offline fails the fragment');
+    }
+    const few = buildJob({ boot: traced, driver: ftrace, options: ftraceOptions.parse({}), events: [], workloads: wl, cpus: 3 });
+    const d3 = tmp();
+    mkdirSync(join(d3, 'cpu/cpu1'), { recursive: true });
+    writeFileSync(join(d3, 'cmdline'), 'maxcpus=1\n');
+    writeFileSync(join(d3, 'cpu/cpu1/online'), '0\n');
+    writeFileSync(join(d3, 'cpu/online'), '0-1\n');
+    const frag3 = few.files['frag/cpus.sh'].replaceAll('/proc/cmdline', join(d3, 'cmdline')).replaceAll('/sys/devices/system/cpu', join(d3, 'cpu'));
+    const r3 = await execa('sh', ['-e', '-c', `nproc() { echo 2; }\n${frag3}`], { reject: false });
+    assert.notEqual(r3.exitCode, 0, '2 CPUs online where 3 were asked for fails loudly');
+    assert.match(r3.stderr, /2 CPUs online .*3 requested/);
+  });
 });
 
 describe('qemu argv', () => {
