@@ -143,9 +143,11 @@ describe('qemu argv', () => {
     assert.equal(args[args.indexOf('-cpu') + 1], 'max');
     assert.ok(args.includes('-no-reboot'));
     assert.match(args[args.indexOf('-append') + 1], /init=\/sbin\/tb-init .*panic=-1/);
-    // emulated TSC is marked reliable so the clocksource watchdog never patches kernel text mid-run
-    assert.deepEqual(baseCmdline('tcg').slice(0, 1), ['tsc=reliable']);
-    assert.ok(!baseCmdline('kvm').includes('tsc=reliable'));
+    // TCG: the emulated TSC is reliable (no watchdog flipping sched_clock mid-run), the kernel boots on one
+    // CPU (its boot-time patching races no other vCPU; the job onlines the rest) and never enables IPI shorthands
+    // (a static key flipped on CPU up): nothing patches kernel text while two vCPUs run before the tracer's setup
+    assert.deepEqual(baseCmdline('tcg').slice(0, 3), ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1']);
+    for (const w of ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1']) assert.ok(!baseCmdline('kvm').includes(w), `KVM boots without ${w}`);
   });
   test('KVM extras: a QMP socket for vCPU pinning and hugepage-backed RAM, only when asked', () => {
     const args = qemuArgs({ ...spec, accel: 'kvm', qmpSocket: '/r,aw/qmp.sock', hugepages: true });

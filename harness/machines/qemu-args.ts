@@ -78,13 +78,29 @@ export function qemuArgs(s: MachineSpec): string[] {
 }
 
 /**
- * Under TCG the clocksource watchdog can mark the TSC unstable at a random
- * moment (emulation makes its timing jitter), which flips the sched_clock static
- * key: live text patching of the idle path while the other vCPU runs it, which
- * multi-threaded TCG races into an "Oops: int3" (seen once in sched_clock_idle_wakeup_event).
- * The emulated TSC is one virtual clock for all vCPUs, so it is reliable: say so.
+ * What a TCG guest's kernel command line starts with (a local QEMU guest, and a
+ * LAVA qemu device with no KVM): no kernel text is patched live while a second
+ * vCPU runs, through the boot and up to the tracer's setup. Multi-threaded TCG
+ * (each vCPU a host thread) can run a stale translated block holding the
+ * temporary int3 of a text_poke_bp after the patch is complete, and the guest
+ * dies with "Oops: int3" (docs/reliability.md, "TCG oops: root cause").
+ * - tsc=reliable: the clocksource watchdog can otherwise mark the emulated TSC
+ *   unstable at a random moment (emulation makes its timing jitter), which flips
+ *   the sched_clock static key mid-run. The emulated TSC is one virtual clock for
+ *   all vCPUs: it is reliable.
+ * - maxcpus=1: the kernel boots on one CPU, so its own boot-time patching (the
+ *   late initcall that enables the __sched_clock_stable key, module loading in
+ *   tb-init) happens with nothing else running; the job brings the other CPUs
+ *   online first thing, before any tracer or workload (job.ts onlineCpusLines),
+ *   and fails if they do not all come up.
+ * - no_ipi_broadcast=1: bringing a CPU up enables the apic_use_ipi_shorthand key
+ *   once every present CPU has booted (arch_smt_update), patching 2 sites while
+ *   the new CPU runs; off, it is never flipped (measured by
+ *   test/diag/cpu-online-pokes.ts: 1 batch / 2 sites with it on, 0 without). An
+ *   IPI to all others is then one IPI per other CPU: with 2 vCPUs, the same one IPI.
+ * KVM guests and lab boxes boot unchanged.
  */
-export const TCG_CMDLINE = ['tsc=reliable'];
+export const TCG_CMDLINE = ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1'];
 
 export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = []): string[] {
   // the job share over 9p, the scratch disk second after the root; QEMU exits when the guest powers off

@@ -1,7 +1,7 @@
 // Diagnostic, not part of `npm test`: does bringing a CPU online patch kernel text?
 // (issue 11, the boot-time "Oops: int3" under multi-threaded TCG).
 //
-//   flock /tmp/tb-guest.lock npx tsx test/diag/cpu-online-pokes.ts [--boots N] [--single] [--image KEY] [--out DIR]
+//   flock /tmp/tb-guest.lock npx tsx test/diag/cpu-online-pokes.ts [--boots N] [--single] [--extra w1,w2] [--image KEY] [--out DIR]
 //
 // Every TCG boot starts with one CPU (maxcpus=1, qemu-args.ts TCG_CMDLINE) so the
 // kernel's own boot-time patching (initcalls) cannot race a second vCPU, and the
@@ -11,10 +11,11 @@
 //
 // The job here arms the same counter as text-pokes.ts (a kprobe event on
 // text_poke_bp_batch: every live patch of kernel text on x86 6.12, jump labels,
-// static calls, ftrace) *before* any other CPU is online, plus two more probes:
-// plain text_poke (patching without the int3 protocol, legal only while nothing
-// else runs the text: SMP alternatives) and alternatives_enable_smp (the switch
-// from the uniprocessor lock prefixes a maxcpus=1 kernel boots with). It then runs
+// static calls, ftrace) *before* any other CPU is online, plus probes naming what
+// is switched: alternatives_enable_smp (the switch from the uniprocessor lock
+// prefixes a maxcpus=1 kernel boots with, done by plain text_poke while only the
+// boot CPU is online), static_key_enable/disable_cpuslocked (the key's symbol)
+// and __static_call_update. It then runs
 // the very lines every job runs (onlineCpusLines), waits 5 s for deferred hotplug
 // work (the cpuset/sched-domain rebuild is a work item), and counts hits per phase.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -44,9 +45,12 @@ export function onlineJob(cpus: number): string {
     'echo "before: online=$(cat /sys/devices/system/cpu/online) nproc=$(nproc) cmdline=$(cat /proc/cmdline)" > $TB/out/cpus.txt',
     '{',
     ...armCounter.map((l) => `  ${l}`),
-    // plain text_poke (no int3 protocol) and the SMP switch, in the same instance
-    `  echo "p:tbpoke/plain text_poke len=%dx:u64" >> ${T}/kprobe_events && echo 1 > ${I}/events/tbpoke/plain/enable || echo "no plain text_poke probe"`,
+    // the SMP switch (plain text_poke of the lock prefixes, with one CPU online: the kernel BUG()s otherwise)
     `  echo "p:tbpoke/smp alternatives_enable_smp" >> ${T}/kprobe_events && echo 1 > ${I}/events/tbpoke/smp/enable || echo "no alternatives_enable_smp probe"`,
+    // which static keys flip (their symbol), and static calls
+    `  echo "p:tbpoke/keyon static_key_enable_cpuslocked key=%di:symbol" >> ${T}/kprobe_events && echo 1 > ${I}/events/tbpoke/keyon/enable || echo "no static_key_enable_cpuslocked probe"`,
+    `  echo "p:tbpoke/keyoff static_key_disable_cpuslocked key=%di:symbol" >> ${T}/kprobe_events && echo 1 > ${I}/events/tbpoke/keyoff/enable || echo "no static_key_disable_cpuslocked probe"`,
+    `  echo "p:tbpoke/scall __static_call_update key=%di:symbol func=%si:symbol" >> ${T}/kprobe_events && echo 1 > ${I}/events/tbpoke/scall/enable || echo "no __static_call_update probe"`,
     '} > $TB/out/arm.log 2>&1',
     'sleep 1',
     phase('online begin'),
@@ -67,7 +71,7 @@ export function onlineJob(cpus: number): string {
   ].join('\n');
 }
 
-/** Plain text_poke / SMP-switch hits per phase, with the first frames of their stacks. */
+/** SMP-switch, static key and static call hits per phase, with the first frames of their stacks. */
 export function countOthers(trace: string): { phase: string; event: string; callers: string[] }[] {
   const out: { phase: string; event: string; callers: string[] }[] = [];
   let ph = 'before-online';
@@ -85,10 +89,10 @@ export function countOthers(trace: string): { phase: string; event: string; call
       ph = m[2] === 'begin' ? m[1] : `after-${m[1]}`;
       continue;
     }
-    const e = /: (plain|smp|batch): /.exec(line);
+    const e = /: (smp|batch|keyon|keyoff|scall): (.*)$/.exec(line);
     if (e) {
       flush();
-      if (e[1] !== 'batch') out.push((cur = { phase: ph, event: e[1], callers: [] }));
+      if (e[1] !== 'batch') out.push((cur = { phase: ph, event: `${e[1]} ${e[2].replace(/^\(\S+\)\s*/, '')}`.trim(), callers: [] }));
       continue;
     }
     const f = /^\s*=> (\S+)/.exec(line);
@@ -105,6 +109,8 @@ async function main() {
       single: { type: 'boolean', default: false },
       image: { type: 'string' },
       out: { type: 'string' },
+      // more kernel command line words, comma-separated (e.g. no_ipi_broadcast=1)
+      extra: { type: 'string' },
     },
   });
   const kernel = loadKernelConfig(join(process.cwd(), 'configs/kernels/debian.yaml'));
@@ -112,7 +118,7 @@ async function main() {
   if (!info) throw new Error(`no cached image ${values.image ?? 'for configs/kernels/debian.yaml'}: run a bench or \`image build\` first, or pass --image <key>`);
   const cpus = 2;
   // the diagnostic needs maxcpus=1 whether or not TCG_CMDLINE has it
-  const extra = baseCmdline('tcg').includes('maxcpus=1') ? [] : ['maxcpus=1'];
+  const extra = [...(baseCmdline('tcg').includes('maxcpus=1') ? [] : ['maxcpus=1']), ...(values.extra ? values.extra.split(',') : [])];
   const results = [];
   for (let b = 1; b <= Number(values.boots); b++) {
     const out = join(values.out ?? mkdtempSync(join(tmpdir(), 'tb-online-pokes-')), `boot-${b}`);
@@ -149,7 +155,7 @@ async function main() {
       onlineErr: read('out/online.err').trim(),
       arm: read('out/arm.log').trim(),
       batches: countPhases(trace),
-      plainAndSmp: countOthers(trace),
+      named: countOthers(trace),
       dmesg: dmesg.split('\n').filter((l) => /SMP|smpboot|CPU1|maxcpus|TSC|sched_clock|clocksource|alternatives/i.test(l)),
       oops: consoleText.split('\n').filter((l) => /Oops|BUG:|int3|Kernel panic|general protection/.test(l)),
     });

@@ -118,6 +118,12 @@ export function countPhases(trace: string): PhaseCount[] {
       phase = m[2] === 'begin' ? name : `after-${name}`;
       continue;
     }
+    // another probe's hit (a sibling diag's): its stack is not a batch's
+    if (/\[\d+\].*: (?!batch:)\w+: \(/.test(line)) {
+      flushStack();
+      cur = undefined;
+      continue;
+    }
     const hit = /batch: \(\S+\) nr=(\d+)/.exec(line);
     if (hit) {
       flushStack();
