@@ -102,6 +102,22 @@ export function onlineCpusLines(cpus: number): string[] {
   ];
 }
 
+/**
+ * The other CPUs offline again before the tracer's teardown, on a kernel booted with
+ * maxcpus=1 (TCG): disarming flips every pinned tracepoint's static key, live text
+ * patching that multi-threaded TCG can race into an oops while a second vCPU runs
+ * (seen in LTTng's teardown, docs/reliability.md). Every sample is measured by then;
+ * tracers keep per-CPU buffers of every possible CPU, so nothing is lost.
+ */
+export function offlineCpusLines(): string[] {
+  return [
+    'if grep -qw maxcpus=1 /proc/cmdline; then',
+    '  for f in /sys/devices/system/cpu/cpu[0-9]*/online; do [ -e $f ] || continue; [ "$(cat $f)" = 0 ] || echo 0 > $f; done',
+    'fi',
+    'echo "online=$(cat /sys/devices/system/cpu/online)"',
+  ];
+}
+
 export function buildJob(input: JobInput): JobFiles {
   const { boot, driver, options: o, events, cpus } = input;
   const ctx = guestContext(cpus);
@@ -135,6 +151,7 @@ export function buildJob(input: JobInput): JobFiles {
     frag('tracer-stop', driver.stop(o, ctx));
     frag('tracer-collect', driver.collect(o, ctx));
     frag('tracer-teardown', driver.teardown?.(o, ctx) ?? ['true']);
+    frag('cpus-off', offlineCpusLines());
     body.push(`run tracer-version ${B} || true`);
     body.push(`run tracer-setup ${B} || fail tracer-setup`);
     body.push(`run tracer-armed ${B} || fail tracer-armed`);
@@ -182,7 +199,7 @@ export function buildJob(input: JobInput): JobFiles {
     body.push(`  run ${spec.name}-teardown ${W}`);
     body.push(`fi`);
   }
-  if (driver) body.push(`run tracer-teardown ${B}`);
+  if (driver) body.push(`run cpus-off ${B} || true`, `run tracer-teardown ${B}`);
 
   files['job.sh'] = [
     '#!/bin/sh',
@@ -210,7 +227,7 @@ export function buildJob(input: JobInput): JobFiles {
     '    n=$((n + 1)); [ $n -gt $(($1 * 10)) ] && fail verdict-timeout',
     '    sleep 0.1',
     '  done',
-    '  case "$(cat $TB/ctl/verdict)" in go*) mark verdict-go ;; *) run tracer-teardown $TB/out/boot; fail refused ;; esac',
+    '  case "$(cat $TB/ctl/verdict)" in go*) mark verdict-go ;; *) run cpus-off $TB/out/boot; run tracer-teardown $TB/out/boot; fail refused ;; esac',
     '}',
     // after a try, the host says whether its own counters saw interference: "repeat" or "keep".
     // No answer within 30 s keeps the try (a host that does not measure never blocks the job).
