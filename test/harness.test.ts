@@ -133,6 +133,26 @@ describe('guest job', () => {
     assert.notEqual(r3.exitCode, 0, '2 CPUs online where 3 were asked for fails loudly');
     assert.match(r3.stderr, /2 CPUs online .*3 requested/);
   });
+  test('on a maxcpus=1 boot the other CPUs go offline again before the tracer is disarmed (teardown patches text), and only then', async () => {
+    const job = buildJob({ boot: traced, driver: ftrace, options: ftraceOptions.parse({}), events: [{ logical: 'sched_switch', native: ['sched:sched_switch'] }], workloads: wl, cpus: 2 });
+    const sh = job.files['job.sh'];
+    const last = sh.lastIndexOf('run tracer-teardown');
+    assert.ok(sh.lastIndexOf('run cpus-off') < last && sh.lastIndexOf('run cpus-off') > sh.lastIndexOf('-run $D'), 'after every workload, right before the teardown');
+    assert.match(sh, /\*\) run cpus-off \$TB\/out\/boot; run tracer-teardown/, 'the refused path too');
+    const off = async (cmdline: string) => {
+      const d = tmp();
+      mkdirSync(join(d, 'cpu/cpu1'), { recursive: true });
+      writeFileSync(join(d, 'cmdline'), `${cmdline}\n`);
+      writeFileSync(join(d, 'cpu/cpu1/online'), '1\n');
+      writeFileSync(join(d, 'cpu/online'), '0-1\n');
+      const frag = job.files['frag/cpus-off.sh'].replaceAll('/proc/cmdline', join(d, 'cmdline')).replaceAll('/sys/devices/system/cpu', join(d, 'cpu'));
+      await execa('sh', ['-e', '-c', frag]);
+      return readFileSync(join(d, 'cpu/cpu1/online'), 'utf8').trim();
+    };
+    assert.equal(await off('tsc=reliable maxcpus=1'), '0');
+    assert.equal(await off('console=ttyS0'), '1', 'a KVM guest or a lab box keeps its CPUs');
+    assert.ok(!('frag/cpus-off.sh' in buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 }).files), 'vanilla has no tracer to disarm');
+  });
 });
 
 describe('qemu argv', () => {
