@@ -163,10 +163,13 @@ describe('qemu argv', () => {
     assert.equal(args[args.indexOf('-cpu') + 1], 'max');
     assert.ok(args.includes('-no-reboot'));
     assert.match(args[args.indexOf('-append') + 1], /init=\/sbin\/tb-init .*panic=-1/);
-    // TCG: the emulated TSC is reliable (no watchdog flipping sched_clock mid-run), the kernel boots on one
-    // CPU (its boot-time patching races no other vCPU; the job onlines the rest) and never enables IPI shorthands
-    // (a static key flipped on CPU up): nothing patches kernel text while two vCPUs run before the tracer's setup
-    assert.deepEqual(baseCmdline('tcg').slice(0, 3), ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1']);
+    // TCG runs every vCPU on one host thread (no vCPU runs while another patches kernel text) and marks
+    // the emulated TSC reliable (the clocksource never changes mid-run)
+    assert.deepEqual(args.slice(args.indexOf('-machine'), args.indexOf('-machine') + 4), ['-machine', 'q35', '-accel', 'tcg,thread=single']);
+    assert.deepEqual(baseCmdline('tcg').slice(0, 2), ['tsc=reliable', 'console=ttyS0']);
+    // multi-threaded TCG: the kernel boots on one CPU (its boot-time patching races no other vCPU; the job
+    // onlines the rest) and never enables IPI shorthands (a static key flipped on CPU up)
+    assert.deepEqual(baseCmdline('tcg', [], 'multi').slice(0, 4), ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1', 'console=ttyS0']);
     for (const w of ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1']) assert.ok(!baseCmdline('kvm').includes(w), `KVM boots without ${w}`);
   });
   test('KVM extras: a QMP socket for vCPU pinning and hugepage-backed RAM, only when asked', () => {

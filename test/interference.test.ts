@@ -24,6 +24,13 @@ describe('interference judgement', () => {
     assert.ok(Math.abs(r.qemuCpuS - 18.9) < 1e-9);
     assert.ok(r.otherCores < 0.01, `otherCores ${r.otherCores}`);
   });
+  test('single-threaded TCG: the one thread running every vCPU ("ALL CPUs/TCG") is the vCPU share, not QEMU\'s I/O thread', () => {
+    const before = snap(0, 0, 0, [['11', 'ALL CPUs/TCG', 0, 0], ['13', 'qemu-system-x86', 0, 0]], [['10', 'qemu-system-x86', 0]]);
+    const after = snap(10_000, 1100, 2000, [['11', 'ALL CPUs/TCG', 9.6e9, 0.4e9], ['13', 'qemu-system-x86', 0.5e9, 4e9]], [['10', 'qemu-system-x86', 1010]]);
+    const r = interference({ before, after, guestPid: 10 });
+    assert.deepEqual(r.vcpuCpuS, [9.6]);
+    assert.ok(Math.abs(r.vcpuShare! - 0.96) < 1e-9, `vcpuShare ${r.vcpuShare}`);
+  });
   test('a hog: the vCPUs waited and another process took most of a core; both reasons name it', () => {
     const before = snap(0, 0, 0, [['11', 'CPU 0/TCG', 0, 0], ['12', 'CPU 1/TCG', 0, 0]], [['10', 'qemu-system-x86', 0], ['77', 'hog', 0]]);
     const after = snap(10_000, 2000, 2000, [['11', 'CPU 0/TCG', 5e9, 4e9], ['12', 'CPU 1/TCG', 5.5e9, 3.5e9]], [['10', 'qemu-system-x86', 1050], ['77', 'hog', 900]]);

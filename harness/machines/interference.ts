@@ -109,8 +109,11 @@ export function snapshot(watchedPid: number | undefined, proc = '/proc'): CpuSna
   return { atMs: Date.now(), stat: parseProcStat(readFileSync(`${proc}/stat`, 'utf8')), threads, procs };
 }
 
-/** QEMU names vCPU threads "CPU <n>/TCG" or "CPU <n>/KVM" when started with -name ...,debug-threads=on */
-const VCPU_THREAD = /^CPU \d+\//;
+/**
+ * QEMU names vCPU threads "CPU <n>/TCG" or "CPU <n>/KVM" when started with -name ...,debug-threads=on;
+ * single-threaded TCG (-accel tcg,thread=single) runs every vCPU on one thread, "ALL CPUs/TCG"
+ */
+const VCPU_THREAD = /^(CPU \d+|ALL CPUs)\//;
 
 export interface InterferenceInput {
   before: CpuSnapshot;

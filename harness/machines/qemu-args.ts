@@ -2,6 +2,8 @@
 import { ExitCode, TracebenchError } from '../errors.js';
 import { guestCmdline } from './machine.js';
 
+export type TcgThread = 'single' | 'multi';
+
 export interface MachineSpec {
   accel: 'kvm' | 'tcg';
   cpus: number;
@@ -15,12 +17,13 @@ export interface MachineSpec {
   shareDir: string;
   name: string;
   /**
-   * TCG only: 'single' runs every vCPU on one host thread (-accel tcg,thread=single).
-   * Loading or unloading a module patches kernel text live, which multi-threaded
-   * TCG races against the other vCPUs (see TCG_CMDLINE); a guest that does so
-   * while others run (test/e2e/ktrace-stress) asks for one thread. Default: QEMU's.
+   * TCG only: how many host threads run the vCPUs. 'single' (the default): one
+   * host thread for every vCPU (-accel tcg,thread=single). Multi-threaded TCG
+   * ('multi', QEMU's own default: a host thread per vCPU) races every live patch of
+   * kernel text against the other vCPUs into "Oops: int3", and a tracer's setup and
+   * teardown patch text by nature (docs/reliability.md, "TCG oops: root cause").
    */
-  tcgThread?: 'single';
+  tcgThread?: TcgThread;
   /** a QMP socket (KVM: the vCPU thread ids for pinning, qmp.ts) */
   qmpSocket?: string;
   /** back guest RAM with hugetlbfs pages (KVM hosts; mount at /dev/hugepages) */
@@ -48,7 +51,7 @@ export function qemuArgs(s: MachineSpec): string[] {
     // -name first so it shows in ps; debug-threads names the vCPU threads "CPU n/TCG",
     // so the host can tell the time they waited for a CPU (interference.ts)
     '-name', `guest=${quoteOptarg(s.name)},debug-threads=on`,
-    ...(s.accel === 'tcg' && s.tcgThread ? ['-machine', 'q35', '-accel', `tcg,thread=${s.tcgThread}`] : ['-machine', s.accel === 'kvm' ? 'q35,accel=kvm' : 'q35,accel=tcg']),
+    ...(s.accel === 'tcg' ? ['-machine', 'q35', '-accel', `tcg,thread=${s.tcgThread ?? 'single'}`] : ['-machine', 'q35,accel=kvm']),
     // "max" under TCG emulates every feature QEMU can; "host" passes the real CPU through
     '-cpu', s.accel === 'kvm' ? 'host' : 'max',
     '-smp', String(s.cpus),
@@ -78,12 +81,13 @@ export function qemuArgs(s: MachineSpec): string[] {
 }
 
 /**
- * What a TCG guest's kernel command line starts with (a local QEMU guest, and a
- * LAVA qemu device with no KVM): no kernel text is patched live while a second
- * vCPU runs, through the boot and up to the tracer's setup. Multi-threaded TCG
- * (each vCPU a host thread) can run a stale translated block holding the
- * temporary int3 of a text_poke_bp after the patch is complete, and the guest
- * dies with "Oops: int3" (docs/reliability.md, "TCG oops: root cause").
+ * What a TCG guest's kernel command line starts with when its vCPUs may run on
+ * several host threads (multi-threaded TCG: LAVA's qemu device with no KVM, a TCG
+ * lab box, a local guest with tcgThread 'multi'). Multi-threaded TCG can run a
+ * stale translated block holding the temporary int3 of a text_poke_bp after the
+ * patch is complete, and the guest dies with "Oops: int3" (docs/reliability.md,
+ * "TCG oops: root cause"). These words keep the kernel from patching text while a
+ * second vCPU runs, through the boot and up to the tracer's setup (not in it):
  * - tsc=reliable: the clocksource watchdog can otherwise mark the emulated TSC
  *   unstable at a random moment (emulation makes its timing jitter), which flips
  *   the sched_clock static key mid-run. The emulated TSC is one virtual clock for
@@ -98,11 +102,23 @@ export function qemuArgs(s: MachineSpec): string[] {
  *   the new CPU runs; off, it is never flipped (measured by
  *   test/diag/cpu-online-pokes.ts: 1 batch / 2 sites with it on, 0 without). An
  *   IPI to all others is then one IPI per other CPU: with 2 vCPUs, the same one IPI.
- * KVM guests and lab boxes boot unchanged.
+ * A tracer's setup and teardown still patch text with both vCPUs up (one boot in
+ * 30 of the multi-threaded soak oopsed in LTTng's teardown), so a local TCG guest
+ * runs single-threaded TCG and needs only TCG_SINGLE_CMDLINE.
  */
 export const TCG_CMDLINE = ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1'];
 
-export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = []): string[] {
+/**
+ * A TCG guest whose vCPUs all run on one host thread (-accel tcg,thread=single,
+ * every local TCG boot by default): no vCPU ever runs while another patches text,
+ * so the only word left is tsc=reliable, which keeps the clocksource (and with it
+ * the cost of a timestamp) from changing mid-run.
+ */
+export const TCG_SINGLE_CMDLINE = ['tsc=reliable'];
+
+/** The kernel command line of a local QEMU guest; KVM boots the stock one. */
+export function baseCmdline(accel: 'kvm' | 'tcg', extra: string[] = [], tcgThread: TcgThread = 'single'): string[] {
+  const first = accel === 'kvm' ? [] : tcgThread === 'multi' ? TCG_CMDLINE : TCG_SINGLE_CMDLINE;
   // the job share over 9p, the scratch disk second after the root; QEMU exits when the guest powers off
-  return guestCmdline({ first: accel === 'tcg' ? TCG_CMDLINE : [], console: 'ttyS0', root: '/dev/vda', share: '9p:tb', scratch: '/dev/vdb', end: 'poweroff' }, extra);
+  return guestCmdline({ first, console: 'ttyS0', root: '/dev/vda', share: '9p:tb', scratch: '/dev/vdb', end: 'poweroff' }, extra);
 }

@@ -3,7 +3,7 @@
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { execa } from 'execa';
 import { join } from 'node:path';
-import { baseCmdline, qemuArgs, type MachineSpec } from './qemu-args.js';
+import { baseCmdline, qemuArgs, type MachineSpec, type TcgThread } from './qemu-args.js';
 import { localHostFacts } from './host-facts.js';
 import { tunePlan } from './tune.js';
 import { pinPlan, pinVcpus, vcpuThreads } from './qmp.js';
@@ -17,8 +17,8 @@ export { classify } from './machine.js';
 
 export interface QemuMachineOptions {
   accel: 'kvm' | 'tcg';
-  /** TCG only: one host thread for every vCPU (MachineSpec.tcgThread) */
-  tcgThread?: 'single';
+  /** TCG only: one host thread for every vCPU ('single', the default) or one per vCPU (MachineSpec.tcgThread) */
+  tcgThread?: TcgThread;
   binary?: string;
   /** where per-boot scratch disks are made (host.ts scratchDir) */
   scratchDir: string;
@@ -74,12 +74,12 @@ export class QemuMachine implements Machine {
       accel: this.o.accel,
       ...(kvm && this.o.pinVcpus ? { qmpSocket: join(req.jobDir, 'qmp.sock') } : {}),
       ...(kvm && this.o.hugepages ? { hugepages: true } : {}),
-      tcgThread: this.o.tcgThread,
+      ...(kvm ? {} : { tcgThread: this.o.tcgThread ?? 'single' }),
       cpus: req.cpus,
       memoryMiB: req.memoryMiB,
       kernel: req.image.kernel,
       initrd: req.image.initrd,
-      cmdline: baseCmdline(this.o.accel, req.extraCmdline),
+      cmdline: baseCmdline(this.o.accel, req.extraCmdline, this.o.tcgThread),
       rootImage: req.image.root,
       scratchImage,
       shareDir: req.jobDir,

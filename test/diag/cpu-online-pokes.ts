@@ -3,11 +3,13 @@
 //
 //   flock /tmp/tb-guest.lock npx tsx test/diag/cpu-online-pokes.ts [--boots N] [--single] [--extra w1,w2] [--image KEY] [--out DIR]
 //
-// Every TCG boot starts with one CPU (maxcpus=1, qemu-args.ts TCG_CMDLINE) so the
+// A multi-threaded TCG guest (qemu-args.ts TCG_CMDLINE: LAVA's qemu device with no
+// KVM, a TCG lab box, tcgThread 'multi') boots with one CPU (maxcpus=1) so the
 // kernel's own boot-time patching (initcalls) cannot race a second vCPU, and the
 // job brings the others online first thing (job.ts onlineCpusLines). That is only
 // a fix if onlining itself does not patch text while the CPU that is already up
-// runs: a static key flipped on CPU up would be the same race again.
+// runs: a static key flipped on CPU up would be the same race again. Boots
+// multi-threaded TCG (--single: one TCG thread).
 //
 // The job here arms the same counter as text-pokes.ts (a kprobe event on
 // text_poke_bp_batch: every live patch of kernel text on x86 6.12, jump labels,
@@ -117,15 +119,16 @@ async function main() {
   const info = readImageInfo(values.image ?? imageKey(recipeFor(kernel)));
   if (!info) throw new Error(`no cached image ${values.image ?? 'for configs/kernels/debian.yaml'}: run a bench or \`image build\` first, or pass --image <key>`);
   const cpus = 2;
-  // the diagnostic needs maxcpus=1 whether or not TCG_CMDLINE has it
-  const extra = [...(baseCmdline('tcg').includes('maxcpus=1') ? [] : ['maxcpus=1']), ...(values.extra ? values.extra.split(',') : [])];
+  // the diagnostic needs maxcpus=1 whatever the command line of the thread mode has
+  const thread = values.single ? 'single' : 'multi';
+  const extra = [...(baseCmdline('tcg', [], thread).includes('maxcpus=1') ? [] : ['maxcpus=1']), ...(values.extra ? values.extra.split(',') : [])];
   const results = [];
   for (let b = 1; b <= Number(values.boots); b++) {
     const out = join(values.out ?? mkdtempSync(join(tmpdir(), 'tb-online-pokes-')), `boot-${b}`);
     rmSync(out, { recursive: true, force: true });
     mkdirSync(join(out, 'out'), { recursive: true });
     writeFileSync(join(out, 'job.sh'), onlineJob(cpus));
-    const r = await new QemuMachine({ accel: 'tcg', tcgThread: values.single ? 'single' : undefined, scratchDir: scratchDir() }).boot({
+    const r = await new QemuMachine({ accel: 'tcg', tcgThread: thread, scratchDir: scratchDir() }).boot({
       name: `tracebench-online-pokes-${b}`,
       image: info,
       extraCmdline: extra,

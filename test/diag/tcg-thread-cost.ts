@@ -5,6 +5,9 @@
 //
 //   flock /tmp/tb-guest.lock npx tsx test/diag/tcg-thread-cost.ts [--order multi,single] [--seconds 5] [--image KEY] [--out DIR]
 //
+// Each side boots with its own command line (qemu-args.ts: multi-threaded TCG
+// adds maxcpus=1 no_ipi_broadcast=1, and the job brings the second CPU online),
+// so the comparison is of the two fixes as they run.
 // One vanilla boot per side, back to back, the same job: dbench (2 clients, S s,
 // 1 iteration) then kernbench (3 objects, no warm-up build, 1 iteration). Reported
 // per side: seconds from QEMU start to the first workload (TB-MARK "workload ..."),
@@ -66,7 +69,7 @@ async function main() {
     }
     // no interference verdicts: every try is kept at once
     for (const it of job.iterations) writeFileSync(join(out, `ctl/iter/${it.workload}-${it.iteration}-1`), 'keep\n');
-    const machine = new QemuMachine({ accel: 'tcg', tcgThread: side === 'single' ? 'single' : undefined, scratchDir: scratchDir() });
+    const machine = new QemuMachine({ accel: 'tcg', tcgThread: side, scratchDir: scratchDir() });
     const r = await machine.boot({ name: `tracebench-tcg-${side}`, image: info, extraCmdline: [], cpus, memoryMiB: 2048, scratchGiB: 4, jobDir: out, timeoutS: 1800 });
     const read = (p: string) => {
       try {
@@ -88,7 +91,7 @@ async function main() {
       bootToWorkloadS: r.marks.find((m) => m.text.startsWith('workload '))?.atS,
       dbenchMBs: metric('dbench', 'throughput'),
       kernbenchS: metric('kernbench', 'elapsed'),
-      cmdline: baseCmdline('tcg').join(' '),
+      cmdline: baseCmdline('tcg', [], side).join(' '),
     };
     process.stderr.write(`${side}: ${JSON.stringify(sides[side])}\n`);
   }

@@ -2,7 +2,7 @@
 // of a real guest job, to find what changes kernel text while a workload runs
 // (under multi-threaded TCG that races into "Oops: int3", issue 11).
 //
-//   flock /tmp/tb-guest.lock npx tsx test/diag/text-pokes.ts <config> [--single] [--iterations N] [--workload tbench] [--seconds S] [--out DIR]
+//   flock /tmp/tb-guest.lock npx tsx test/diag/text-pokes.ts <config> [--multi] [--iterations N] [--workload tbench] [--seconds S] [--out DIR]
 //
 // Every live patch of kernel or module text on x86 (static keys and
 // tracepoints through jump labels, static calls, ftrace call sites) goes
@@ -16,8 +16,10 @@
 // once); it happens before any workload.
 //
 // "vanilla" runs the same job with a tracer that only counts (no tracer fragments).
-// --single boots TCG with one translation thread (-accel tcg,thread=single), so the
-// very race being measured cannot take the boot down before the counts are read.
+// The guest runs as every local TCG guest does, on one TCG thread (-accel
+// tcg,thread=single), so the very race being measured cannot take the boot down
+// before the counts are read; --multi boots multi-threaded TCG (with its command
+// line, qemu-args.ts TCG_CMDLINE) instead.
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -148,7 +150,7 @@ async function main() {
   const { values, positionals } = parseArgs({
     allowPositionals: true,
     options: {
-      single: { type: 'boolean', default: false },
+      multi: { type: 'boolean', default: false },
       iterations: { type: 'string', default: '2' },
       workload: { type: 'string', default: 'tbench' },
       seconds: { type: 'string', default: '3' },
@@ -159,7 +161,7 @@ async function main() {
     },
   });
   const configName = positionals[0];
-  if (!configName) throw new Error('usage: text-pokes.ts <config> [--single] [--iterations N] [--workload tbench|dbench] [--seconds S]');
+  if (!configName) throw new Error('usage: text-pokes.ts <config> [--multi] [--iterations N] [--workload tbench|dbench] [--seconds S]');
   const config = loadTracerConfig(configName);
   const kernel = loadKernelConfig(join(process.cwd(), 'configs/kernels/debian.yaml'));
   // --image: a cached image key (others' edits to the image recipe may move the computed key meanwhile)
@@ -193,7 +195,7 @@ async function main() {
   // the armed set is not what is measured here: answer at once
   writeFileSync(join(out, 'ctl/verdict'), 'go\n');
   try {
-    const r = await new QemuMachine({ accel: 'tcg', tcgThread: values.single ? 'single' : undefined, scratchDir: scratchDir() }).boot({
+    const r = await new QemuMachine({ accel: 'tcg', tcgThread: values.multi ? 'multi' : 'single', scratchDir: scratchDir() }).boot({
       name: `tracebench-pokes-${configName}`,
       image: info,
       extraCmdline: driver?.kernelCmdline?.(config.options) ?? [],
@@ -214,7 +216,7 @@ async function main() {
     const phases = countPhases(trace);
     const consoleText = readFileSync(join(out, 'console.log'), 'utf8');
     const oops = consoleText.split('\n').filter((l) => /Oops|BUG:|int3|Kernel panic/.test(l));
-    console.log(JSON.stringify({ config: configName, single: values.single, status: r.status, message: r.message, share: out, oops, phases }, null, 2));
+    console.log(JSON.stringify({ config: configName, tcgThread: values.multi ? 'multi' : 'single', status: r.status, message: r.message, share: out, oops, phases }, null, 2));
   } finally {
   }
 }
