@@ -50,9 +50,11 @@ test('LTTng flight recorder and streaming arm the pinned set and measure dbench 
     const db = rs.samples.find((s) => s.config === config && s.workload === 'dbench')!.trace!;
     for (const s of rs.samples.filter((s) => s.config === config && s.workload === 'syscall-loop')) {
       // 1000 timed calls (+ a tenth untimed) per CPU on 2 CPUs, entry and exit: at least 4000 events,
-      // and far fewer than dbench's: nothing of the earlier iterations is counted again
+      // and fewer than dbench's alone: the earlier iterations are not counted again (they would add
+      // all of dbench's). Not a fixed ratio: how many events dbench makes in its seconds depends on
+      // the emulation (single-threaded TCG runs it at ~0.8x, docs/reliability.md)
       assert.ok(s.trace!.events >= 4000, `${config} syscall-loop #${s.iteration}: ${s.trace!.events} events`);
-      assert.ok(s.trace!.events < db.events / 4, `${config} syscall-loop #${s.iteration}: ${s.trace!.events} events vs dbench ${db.events}`);
+      assert.ok(s.trace!.events < db.events, `${config} syscall-loop #${s.iteration}: ${s.trace!.events} events vs dbench ${db.events}`);
     }
   }
   assert.ok((fr.details?.snapshotEvents as number) > 0 && fr.events >= (fr.details?.snapshotEvents as number));
