@@ -28,9 +28,6 @@ export function parseJobLog(text: string): LogEntry[] {
   return out;
 }
 
-/** The number of complete entry lines in a log text (where the next ?start= fetch begins). */
-export const entryLines = (text: string) => text.split('\n').filter((l) => l.startsWith('- {') && l.endsWith('}')).length;
-
 /** The device console: target and feedback lines, one per entry. */
 export function consoleOf(entries: LogEntry[]): string {
   return entries

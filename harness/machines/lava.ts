@@ -20,7 +20,7 @@ import { GUEST_SHARE } from '../job.js';
 import { ArtifactServer, imageArtifacts, jobDiskArtifact, scratchArtifact, sha256Of } from '../lava/artifacts.js';
 import { LavaClient, lavaToken, type LavaJob } from '../lava/client.js';
 import { decodeFrame, frameOutLines } from '../lava/console-frame.js';
-import { consoleOf, entryLines, errorsOf, parseJobLog } from '../lava/job-log.js';
+import { consoleOf, errorsOf, parseJobLog } from '../lava/job-log.js';
 import { LAVA_LABELS, lavaJobYaml, type Artifact, type LavaJobInput } from '../lava/job-definition.js';
 import type { LavaTarget } from '../lava/uri.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
@@ -255,7 +255,8 @@ export class LavaMachine implements Machine {
     writeFileSync(join(req.jobDir, 'lava/job-id'), `${id}\n`);
     const w = await this.follow(id, req, since);
     this.open.delete(id);
-    const logText = await this.client.logs(id);
+    // follow read every log line once the job had finished: no second download of the whole log
+    const logText = w.log;
     writeFileSync(join(req.jobDir, 'lava/job-log.yaml'), logText);
     const entries = parseJobLog(logText);
     const consoleText = consoleOf(entries);
@@ -315,6 +316,7 @@ export class LavaMachine implements Machine {
   private async follow(id: number, req: BootRequest, since: () => number) {
     const marks: { text: string; atS: number }[] = [];
     let lines = 0;
+    let log = '';
     let runningAt: number | undefined;
     let timedOut = false;
     let cancelled = false;
@@ -323,8 +325,11 @@ export class LavaMachine implements Machine {
       if (job.state === 'Running' || job.state === 'Finished' || job.state === 'Canceling') runningAt ??= since();
       if (runningAt !== undefined) {
         const text = await this.client.logs(id, lines);
-        const n = entryLines(text);
-        for (const e of parseJobLog(text.split('\n').filter((l) => l.endsWith('}')).join('\n'))) {
+        // only complete entry lines: a line cut off mid-transfer is read again from its number next time
+        const complete = text.split('\n').filter((l) => l.startsWith('- {') && l.endsWith('}'));
+        const n = complete.length;
+        log += complete.map((l) => `${l}\n`).join('');
+        for (const e of parseJobLog(complete.join('\n'))) {
           const m = e.lvl === 'target' && typeof e.msg === 'string' ? markOf(e.msg) : undefined;
           if (m === undefined) continue;
           marks.push({ text: m, atS: since() });
@@ -332,7 +337,7 @@ export class LavaMachine implements Machine {
         }
         lines += n;
       }
-      if (job.state === 'Finished') return { job, marks, timedOut, cancelled, queuedS: seconds((runningAt ?? since()) * 1000), runS: runningAt !== undefined ? seconds((since() - runningAt) * 1000) : undefined };
+      if (job.state === 'Finished') return { job, log, marks, timedOut, cancelled, queuedS: seconds((runningAt ?? since()) * 1000), runS: runningAt !== undefined ? seconds((since() - runningAt) * 1000) : undefined };
       if (!cancelled && req.cancelled?.()) {
         // Ctrl-C: this run's job goes; `--resume` submits the boot again
         cancelled = true;
