@@ -126,6 +126,7 @@ describe('LAVA job definitions', () => {
       return lavaJobFor(parseLavaUri(uri), bootRequestOf(suite, boot, image, driver, options, `/r/${boot.id}`), artifacts, { 'tracebench.boot': boot.id });
     });
 
+  const images0 = (j: Record<string, any>) => j.actions[0].deploy.images;
   test('qemu: tmpfs deploy of kernel, initrd, root (qcow2 read in place), job disk and scratch; no login; a monitor on the marks', () => {
     const jobs = definitions('lava://127.0.0.1:8000?device_type=qemu&tags=tb-qemu-01&kvm=0');
     assert.equal(jobs.length, plan(suite).length);
@@ -134,6 +135,10 @@ describe('LAVA job definitions', () => {
     assert.deepEqual(j.tags, ['tb-qemu-01']);
     assert.equal(j.context.no_kvm, true);
     assert.ok(j.context.extra_options.includes('-cpu max'));
+    // one host thread for both vCPUs: multi-threaded TCG races the tracers' text patching
+    assert.ok(j.context.extra_options.includes('-accel tcg,thread=single'));
+    assert.ok(!j.context.extra_options.some((o: string) => o.includes('accel=')), '-accel and -machine accel= cannot be combined');
+    assert.ok(!images0(j).kernel.image_arg.includes('maxcpus=1'));
     const images = j.actions[0].deploy.images;
     assert.deepEqual(Object.keys(images).sort(), ['initrd', 'kernel', 'root', 'tbjob', 'tbscratch']);
     assert.ok(Object.values(images).every((i: any) => i.sha256sum === 'a'.repeat(64)));

@@ -123,8 +123,9 @@ function qemuJob(j: QemuJob) {
       arch: 'amd64',
       memory: j.memoryMiB,
       ...(j.noKvm ? { no_kvm: true } : {}),
-      // as the local runner (qemu-args.ts): q35, every CPU feature under TCG, exit instead of reboot
-      extra_options: [`-smp ${j.cpus}`, ...(j.noKvm ? ['-cpu max', '-machine q35,accel=tcg'] : ['-machine q35']), '-no-reboot'],
+      // as the local runner (qemu-args.ts): q35, every CPU feature under TCG on one host thread
+      // (multi-threaded TCG races live kernel text patching: docs/reliability.md), exit instead of reboot
+      extra_options: [`-smp ${j.cpus}`, '-machine q35', ...(j.noKvm ? ['-cpu max', '-accel tcg,thread=single'] : []), '-no-reboot'],
     },
     actions: [
       { deploy: { to: 'tmpfs', timeout: minutes(600), images } },

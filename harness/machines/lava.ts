@@ -25,7 +25,7 @@ import { LAVA_LABELS, lavaJobYaml, type Artifact, type LavaJobInput } from '../l
 import type { LavaTarget } from '../lava/uri.js';
 import { HOST_FACTS_SCRIPT, parseHostFacts } from './host-facts.js';
 import { BootCancelled, classify, guestCmdline, markOf, type BootImage, type BootRequest, type BootResult, type Machine, type MachineFacts } from './machine.js';
-import { TCG_CMDLINE } from './qemu-args.js';
+import { TCG_SINGLE_CMDLINE } from './qemu-args.js';
 import { labCmdline } from './ssh-kexec.js';
 
 /** What a pre-answered verdict says, so the record shows why the guest did not wait. */
@@ -35,7 +35,7 @@ export const POST_HOC_VERDICT = 'go (LAVA: the armed set is checked when the out
 export function lavaCmdline(t: Pick<LavaTarget, 'deviceType' | 'noKvm'>, extra: string[]): string[] {
   const disks = { root: LAVA_LABELS.root, share: LAVA_LABELS.share, scratch: LAVA_LABELS.scratch };
   if (t.deviceType === 'x86-kexec') return labCmdline({ ...disks, serial: 'ttyS0,115200', cmdline: [] }, extra);
-  return guestCmdline({ ...disks, first: t.noKvm ? TCG_CMDLINE : [], console: 'ttyS0', end: 'poweroff' }, extra);
+  return guestCmdline({ ...disks, first: t.noKvm ? TCG_SINGLE_CMDLINE : [], console: 'ttyS0', end: 'poweroff' }, extra);
 }
 
 /**
