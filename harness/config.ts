@@ -172,6 +172,18 @@ const workloadEntrySchema = z
 const blockDevice = z.string().regex(/^(?:(?:LABEL|UUID|PARTLABEL|PARTUUID)=[A-Za-z0-9_.-]+|\/dev\/[A-Za-z0-9_./-]+)$/, 'a device path (/dev/...) or LABEL=, UUID=, PARTLABEL=, PARTUUID= with letters, digits, _ . -');
 
 /** A bare-metal lab box reached over ssh + kexec (docs/lab.md). */
+/** kernel command line words: each printable, no spaces, no quotes (they reach a shell on a lab box) */
+const cmdlineWords = z
+  .array(
+    z
+      .string()
+      .regex(/^[\x21-\x7e]+$/, 'one kernel command line word: printable, no spaces')
+      .refine((w) => !/["']/.test(w), 'no quotes')
+      // they change the tick and RCU behaviour: the very events a tracer records (docs/lab.md)
+      .refine((w) => !/^(isolcpus|nohz_full)=/.test(w), 'isolcpus= and nohz_full= change the events being measured'),
+  )
+  .default([]);
+
 export const labSchema = z
   .object({
     /** argv that hard-resets the box (ipmitool ... chassis power cycle, a Redfish call ...); run without a shell */
@@ -187,7 +199,7 @@ export const labSchema = z
     share: blockDevice.default('LABEL=tbshare'),
     scratch: blockDevice.default('LABEL=tbscratch'),
     /** extra kernel command line words for every kernel under test on this box (e.g. tsc=reliable on an emulated box) */
-    cmdline: z.array(z.string().regex(/^[\x21-\x7e]+$/, 'one kernel command line word: printable, no spaces').refine((w) => !/["']/.test(w), 'no quotes')).default([]),
+    cmdline: cmdlineWords,
     /** the kernel under test's console= */
     serial: z.string().regex(/^[A-Za-z0-9,]+$/).default('ttyS0,115200'),
     /** address:port where this host answers the armed-set handshake (the box's kernel under test connects to it) */
@@ -213,6 +225,12 @@ export const machineSchema = z
     pinVcpus: z.boolean().default(true),
     /** KVM: back guest RAM with hugepages (needs hugetlbfs at /dev/hugepages with enough free pages) */
     hugepages: z.boolean().default(false),
+    /**
+     * Kernel command line words for every boot of a local guest, vanilla included, before
+     * a configuration's own (a lab box has lab.cmdline). Recorded in the manifest's
+     * QEMU command. Never isolcpus/nohz_full: they change the events being measured.
+     */
+    cmdline: cmdlineWords,
     cpus: z.number().int().min(1).max(64).default(2),
     memoryMiB: z.number().int().min(512).default(2048),
     /** auto: probe KVM by booting, fall back to TCG */

@@ -178,6 +178,24 @@ describe('qemu argv', () => {
     assert.deepEqual(args.slice(args.indexOf('-mem-path'), args.indexOf('-mem-path') + 3), ['-mem-path', '/dev/hugepages', '-mem-prealloc']);
     assert.ok(!qemuArgs(spec).includes('-qmp') && !qemuArgs(spec).includes('-mem-path'));
   });
+  test('the machine command line words come before the configuration words; the virtio initramfs when the image has one', () => {
+    const m = new QemuMachine({ accel: 'tcg', scratchDir: '/tmp', cmdline: ['nokaslr'] });
+    const req = { name: 'n', image: { kernel: '/k', initrd: '/i', root: '/r' }, extraCmdline: ['trace_buf_size=1M'], cpus: 2, memoryMiB: 2048, jobDir: '/j' };
+    const cmd = m.spec(req).cmdline;
+    assert.ok(cmd.indexOf('nokaslr') >= 0 && cmd.indexOf('nokaslr') < cmd.indexOf('trace_buf_size=1M'), cmd.join(' '));
+    assert.equal(m.spec(req).initrd, '/i');
+    assert.equal(m.spec({ ...req, image: { ...req.image, virtioInitrd: '/v' } }).initrd, '/v');
+  });
+  test('machine.cmdline is checked at load time: one word each, never isolcpus= or nohz_full=', () => {
+    const suite = (cmdline: unknown) => {
+      const file = join(tmp(), 'suite.yaml');
+      writeFileSync(file, `name: c\nconfigs: [vanilla]\nworkloads: [{name: dbench}]\nmachine: {cmdline: ${JSON.stringify(cmdline)}}\n`);
+      return file;
+    };
+    assert.deepEqual(loadSuite(suite(['nokaslr'])).machine.cmdline, ['nokaslr']);
+    assert.throws(() => loadSuite(suite(['a b'])), /machine\.cmdline\.0/);
+    assert.throws(() => loadSuite(suite(['nohz_full=1'])), /machine\.cmdline\.0.*change the events/s);
+  });
   test('unquotable values are rejected', () => {
     assert.throws(() => quoteOptarg('a\nb'), TracebenchError);
     assert.throws(() => kernelWord('a b'), TracebenchError);

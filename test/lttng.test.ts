@@ -20,6 +20,7 @@ import {
   parseLttngStats,
   parseLttngVersion,
   planEvents,
+  probeModules,
   trimToNewPackets,
 } from '../harness/tracers/lttng/index.js';
 import { parsePacketHeaders, snapshotVolume } from '../harness/tracers/lttng/packets.js';
@@ -41,6 +42,17 @@ const pinned = () =>
     'lttng',
   );
 const ctx = { cpus: 2, scratchDir: '/scratch', scratchKind: 'ext4', traceDir: '/tb-trace' };
+
+describe('lttng probe modules', () => {
+  it('loads only the probe modules of the pinned tracepoints; a pattern or probes: all loads every one', () => {
+    assert.deepEqual(probeModules(pinned()), ['block', 'irq', 'kmem', 'napi', 'net', 'sched', 'timer']);
+    const setup = (o: object) => lttng.setup(pinned(), lttngOptions.parse(o), ctx).join('\n');
+    assert.match(setup({}), /^lttng-sessiond --daemonize --kmod-probes='?block,irq,kmem,napi,net,sched,timer'?$/m);
+    assert.match(setup({ probes: 'all' }), /^lttng-sessiond --daemonize$/m);
+    assert.equal(probeModules([{ logical: 'x', native: ['sched_*'] }]), null);
+    assert.deepEqual(probeModules([{ logical: 'sys', native: ['syscall_entry_*', 'syscall_exit_*'] }]), []);
+  });
+});
 
 describe('lttng list (MI and text)', () => {
   it('reads the flight-recorder session: channel attributes and 15 rules', () => {
@@ -194,7 +206,7 @@ describe('setup commands', () => {
   it('refuses buffer sizes LTTng would round', () => {
     assert.equal(lttngOptions.safeParse({ subbufSizeKiB: 352 }).success, false);
     assert.equal(lttngOptions.safeParse({ numSubbuf: 3 }).success, false);
-    assert.deepEqual(lttngOptions.parse({}), { mode: 'flight-recorder', subbufSizeKiB: 256, numSubbuf: 4 });
+    assert.deepEqual(lttngOptions.parse({}), { mode: 'flight-recorder', subbufSizeKiB: 256, numSubbuf: 4, probes: 'armed' });
   });
 });
 

@@ -96,7 +96,7 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
   if (o.resume && existsSync(join(outDir, 'manifest.json'))) accel = { accel: readManifest(outDir).accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
   else if (wanted === 'auto') accel = await probeKvmCached(image, scratchDir(), qemu);
   else accel = { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
-  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir(), tune: suite.machine.tune, pinVcpus: suite.machine.pinVcpus, hugepages: suite.machine.hugepages });
+  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir(), tune: suite.machine.tune, pinVcpus: suite.machine.pinVcpus, hugepages: suite.machine.hugepages, cmdline: suite.machine.cmdline });
   const example = machine.spec({ name: 'tracebench', image, extraCmdline: [], cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, jobDir: '<raw/boot>' }, '<scratch>.img');
   return {
     machine,

@@ -12,6 +12,9 @@ import { shellQuote } from '../shell-quote.js';
 import { defaultRecipe, INPUTS_DIR, type ImageRecipe, type StepInput } from './recipe.js';
 
 const GUEST_INIT = join(PROJECT_ROOT, 'harness/image/guest-init.sh');
+/** what the virtio-initrd step leaves in the image's /boot */
+const VIRTIO_INITRD = 'tb-initrd-virtio.img';
+
 /** bump when the build procedure changes in a way the recipe does not show */
 const BUILDER_VERSION = 1;
 
@@ -20,6 +23,8 @@ export interface ImageInfo {
   dir: string;
   kernel: string;
   initrd: string;
+  /** the QEMU machine's minimal initramfs (harness/image/virtio-initrd); images built before it have none */
+  virtioInitrd?: string;
   root: string;
   kernelRelease: string;
   kernelConfigHash: string;
@@ -267,6 +272,8 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
   const kver = recipe.kernelRelease ?? readdirSync(join(rootfs, 'lib/modules'))[0];
   copyFileSync(join(rootfs, 'boot', `vmlinuz-${kver}`), join(tmp, 'vmlinuz'));
   copyFileSync(join(rootfs, 'boot', `initrd.img-${kver}`), join(tmp, 'initrd.img'));
+  const virtioInitrd = existsSync(join(rootfs, 'boot', VIRTIO_INITRD));
+  if (virtioInitrd) copyFileSync(join(rootfs, 'boot', VIRTIO_INITRD), join(tmp, 'initrd-virtio.img'));
   const configHash = createHash('sha256').update(readFileSync(join(rootfs, 'boot', `config-${kver}`))).digest('hex');
   const steps: ImageInfo['steps'] = {};
   for (const step of recipe.steps) {
@@ -283,6 +290,7 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
     dir: final,
     kernel: join(final, 'vmlinuz'),
     initrd: join(final, 'initrd.img'),
+    ...(virtioInitrd ? { virtioInitrd: join(final, 'initrd-virtio.img') } : {}),
     root: join(final, 'root.ext4'),
     kernelRelease: kver,
     kernelConfigHash: configHash,

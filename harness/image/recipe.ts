@@ -87,6 +87,8 @@ export const defaultRecipe: ImageRecipe = {
     'python3',
     // guest plumbing
     'e2fsprogs',
+    // the virtio initramfs's one binary (harness/image/virtio-initrd)
+    'busybox-static',
     'procps',
     'util-linux',
     'iproute2',
@@ -97,6 +99,9 @@ export const defaultRecipe: ImageRecipe = {
   ],
   steps: [
     { name: 'syscall-loop', dir: 'workloads/syscall-loop', script: 'build-in-image.sh' },
+    { name: 'pipe-pingpong', dir: 'workloads/pipe-pingpong', script: 'build-in-image.sh' },
+    // after the kernel is in (a local kernel's step comes first): the QEMU machine's initramfs
+    { name: 'virtio-initrd', dir: 'harness/image/virtio-initrd', script: 'build-in-image.sh' },
     { name: 'kernbench', dir: 'workloads/kernbench', script: 'build-in-image.sh' },
     // tracers' build steps (out-of-tree modules ...), declared by each driver
     ...drivers().flatMap((d) => d.image?.steps ?? []),

@@ -14,6 +14,8 @@ export type BootStatus = 'finished' | 'timeout' | 'panic' | 'job-failed';
 export interface BootImage {
   kernel: string;
   initrd: string;
+  /** a minimal initramfs for a virtio root (QEMU boots it instead of `initrd`); lab boxes and LAVA boot `initrd` */
+  virtioInitrd?: string;
   /** the ext4 root filesystem image (label tbroot) */
   root: string;
   /** content key of the image (a lab box keeps one prepared root per key) */

@@ -31,6 +31,8 @@ export interface QemuMachineOptions {
   pinVcpus?: boolean;
   /** KVM only: guest RAM from hugepages */
   hugepages?: boolean;
+  /** kernel command line words for every boot on this machine, before the configuration's own (MachineConfig.cmdline) */
+  cmdline?: string[];
 }
 
 export class QemuMachine implements Machine {
@@ -78,8 +80,8 @@ export class QemuMachine implements Machine {
       cpus: req.cpus,
       memoryMiB: req.memoryMiB,
       kernel: req.image.kernel,
-      initrd: req.image.initrd,
-      cmdline: baseCmdline(this.o.accel, req.extraCmdline, this.o.tcgThread),
+      initrd: req.image.virtioInitrd ?? req.image.initrd,
+      cmdline: baseCmdline(this.o.accel, [...(this.o.cmdline ?? []), ...req.extraCmdline], this.o.tcgThread),
       rootImage: req.image.root,
       scratchImage,
       shareDir: req.jobDir,
