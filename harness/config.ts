@@ -231,6 +231,18 @@ export const machineSchema = z
      * QEMU command. Never isolcpus/nohz_full: they change the events being measured.
      */
     cmdline: cmdlineWords,
+    /**
+     * TCG only (ignored under KVM and on lab boxes, with a note in the manifest): the
+     * guest clock counts executed instructions, 2^icount ns each (QEMU -icount
+     * shift=N,sleep=on), instead of following the host's clock. Everything the guest
+     * times is then instruction-time: host load and steal no longer reach it (a
+     * syscall loop's ns/call varied 2x within a boot on a busy host, 0.1 % with
+     * icount), and neither do cache or memory latencies, which TCG does not model.
+     * 2 (4 ns per instruction) keeps guest time close to real time at this
+     * emulator's speed, so I/O waits (real time while the guest idles) keep their
+     * proportion. docs/statistics.md.
+     */
+    icount: z.number().int().min(0).max(10).optional(),
     cpus: z.number().int().min(1).max(64).default(2),
     memoryMiB: z.number().int().min(512).default(2048),
     /** auto: probe KVM by booting, fall back to TCG */

@@ -55,6 +55,7 @@ export const BENCH_PACKAGES: PackageNeed[] = [
   { package: 'qemu-utils', bin: 'qemu-img', why: 'makes the compressed qcow2 root and scratch disks LAVA devices boot' },
   { package: 'mmdebstrap', bin: 'mmdebstrap', why: 'builds the guest image' },
   { package: 'e2fsprogs', bin: 'mke2fs', why: 'makes the root and scratch filesystems' },
+  { package: 'babeltrace2', bin: 'babeltrace2', why: "counts each iteration's LTTng trace on the host (seconds of emulated guest time otherwise)" },
   { package: 'debian-archive-keyring', file: KEYRING, why: "verifies the guest's packages" },
 ];
 

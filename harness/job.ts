@@ -11,8 +11,9 @@ import type { GuestContext, TracerDriver, ResolvedEvent, Workload } from './type
 /** Where the share is mounted in the guest. */
 export const GUEST_SHARE = '/tb';
 
-export const guestContext = (cpus: number): GuestContext => ({
+export const guestContext = (cpus: number, traceToHost = false): GuestContext => ({
   cpus,
+  traceToHost,
   scratchDir: '/scratch',
   scratchKind: 'ext4 on a virtio-blk disk made fresh for each boot (mke2fs on the host)',
   traceDir: '/tb-trace',
@@ -46,6 +47,8 @@ export interface JobInput {
   attempt?: number;
   /** TEST ONLY: faults to inject (config.ts faultSchema) */
   faults?: Fault[];
+  /** the machine brings output directories back whole (Machine.bulkOutputs): GuestContext.traceToHost */
+  traceToHost?: boolean;
 }
 
 /** Where try `attempt` of an iteration writes its output. */
@@ -121,7 +124,7 @@ export function offlineCpusLines(): string[] {
 
 export function buildJob(input: JobInput): JobFiles {
   const { boot, driver, options: o, events, cpus } = input;
-  const ctx = guestContext(cpus);
+  const ctx = guestContext(cpus, input.traceToHost ?? false);
   const files: Record<string, string> = {};
   const iterations: JobFiles['iterations'] = [];
   const frag = (name: string, lines: string[]) => {
@@ -213,7 +216,8 @@ export function buildJob(input: JobInput): JobFiles {
     'run() {',
     '  mkdir -p "$2"',
     '  s=$(date +%s.%N)',
-    '  sh -e "$TB/frag/$1.sh" > "$2/$1.out" 2> "$2/$1.err" < /dev/null',
+    // TB_OUT: where a fragment may leave files for the host (GuestContext.traceToHost)
+    '  TB_OUT="$2" sh -e "$TB/frag/$1.sh" > "$2/$1.out" 2> "$2/$1.err" < /dev/null',
     '  rc=$?',
     '  echo "rc=$rc start=$s end=$(date +%s.%N)" > "$2/$1.status"',
     '  mark "frag $1 rc=$rc"',

@@ -116,7 +116,9 @@ export function iterationSample(
       return { ...base, error: `tracer stats were not collected: ${tail(readIf(join(dir, 'tracer-collect.err')))}` };
     }
     try {
-      base.trace = driver.parseStats(readIf(join(dir, 'tracer-collect.out')) ?? '', options);
+      // what collect left for the host (GuestContext.traceToHost) is reduced here and removed
+      const reduced = driver.reduceOnHost?.(dir, options) ?? '';
+      base.trace = driver.parseStats((readIf(join(dir, 'tracer-collect.out')) ?? '') + reduced, options);
     } catch (e) {
       return { ...base, error: `tracer stats: ${reason(e)} (raw output: ${join(base.raw!, 'tracer-collect.out')})` };
     }
@@ -268,11 +270,11 @@ export function applyBoot(manifest: Manifest, o: BootOutcome): void {
 export const PANIC_RETRIES = 1;
 
 /** The guest job of one planned boot, and the tracer behind it (pure). */
-export function plannedJob(suite: Suite, boot: Boot, o: { noisyRetries: number; attempt?: number }) {
+export function plannedJob(suite: Suite, boot: Boot, o: { noisyRetries: number; attempt?: number; traceToHost?: boolean }) {
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: o.noisyRetries, attempt: o.attempt ?? 1, faults: suite.faults });
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: o.noisyRetries, attempt: o.attempt ?? 1, faults: suite.faults, traceToHost: o.traceToHost });
   return { driver, options, events, job };
 }
 
@@ -294,7 +296,7 @@ export function bootRequestOf(suite: Suite, boot: Boot, image: BootImage, driver
 export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootOutcome | undefined> {
   const { suite } = ctx;
   const quiet = suite.machine.quiet;
-  const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt });
+  const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, traceToHost: ctx.machine.bulkOutputs ?? false });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);

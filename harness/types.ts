@@ -25,6 +25,14 @@ export interface GuestContext {
   scratchKind: string;
   /** directory on tmpfs for tracers that stream their trace (not the filesystem being measured) */
   traceDir: string;
+  /**
+   * The machine brings each iteration's output directory back whole (QEMU's 9p
+   * share, a lab box over ssh; not LAVA, whose outputs travel as console frames).
+   * A tracer may then leave the iteration's trace in $TB_OUT (the directory its
+   * collect output goes to) for `reduceOnHost`, instead of decoding it in the
+   * guest, which under TCG costs seconds per iteration.
+   */
+  traceToHost?: boolean;
 }
 
 /**
@@ -174,6 +182,12 @@ export interface TracerDriver<O = any> {
   /** print the statistics of the iteration just stopped */
   collect(o: O, ctx: GuestContext): string[];
   parseStats(raw: string, o: O): TraceStats;
+  /**
+   * Host side, before parseStats: reduce what collect left in the iteration's output
+   * directory `dir` (GuestContext.traceToHost) to raw text that is appended to the
+   * collect output, and remove it. Returns '' when collect left nothing.
+   */
+  reduceOnHost?(dir: string, o: O): string;
   teardown?(o: O, ctx: GuestContext): string[];
   /** options worth recording in the manifest in readable form (mode, buffer sizes ...) */
   describe(o: O): Record<string, unknown>;

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { execa } from 'execa';
 import { compareArmed, describeArmed } from '../harness/armed.js';
+import { icountNotes } from '../harness/cli/bench.js';
 import { loadSuite } from '../harness/config.js';
 import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { parseDeb822, parseSourcesList, pickMirror } from '../harness/image/mirror.js';
@@ -195,6 +196,18 @@ describe('qemu argv', () => {
     assert.deepEqual(loadSuite(suite(['nokaslr'])).machine.cmdline, ['nokaslr']);
     assert.throws(() => loadSuite(suite(['a b'])), /machine\.cmdline\.0/);
     assert.throws(() => loadSuite(suite(['nohz_full=1'])), /machine\.cmdline\.0.*change the events/s);
+  });
+  test('icount: TCG guest clock from instructions (sleep=on), never under KVM; the manifest says what it means', () => {
+    assert.deepEqual(qemuArgs({ ...spec, icountShift: 2 }).slice(qemuArgs({ ...spec, icountShift: 2 }).indexOf('-icount'), qemuArgs({ ...spec, icountShift: 2 }).indexOf('-icount') + 2), ['-icount', 'shift=2,sleep=on']);
+    assert.ok(!qemuArgs(spec).includes('-icount'));
+    assert.ok(!qemuArgs({ ...spec, accel: 'kvm', icountShift: 2 }).includes('-icount'));
+    const m = (accel: 'kvm' | 'tcg') => new QemuMachine({ accel, scratchDir: '/tmp', icount: 3 });
+    const req = { name: 'n', image: { kernel: '/k', initrd: '/i', root: '/r' }, extraCmdline: [], cpus: 2, memoryMiB: 2048, jobDir: '/j' };
+    assert.equal(m('tcg').spec(req).icountShift, 3);
+    assert.equal(m('kvm').spec(req).icountShift, undefined);
+    assert.match(icountNotes('tcg', 2).join(), /INSTRUCTION-TIME .*shift=2.* 4 ns each/);
+    assert.match(icountNotes('kvm', 2).join(), /ignored: KVM/);
+    assert.deepEqual(icountNotes('tcg', undefined), []);
   });
   test('unquotable values are rejected', () => {
     assert.throws(() => quoteOptarg('a\nb'), TracebenchError);

@@ -13,9 +13,11 @@ import { compareArmed, expectedNative } from '../harness/armed.js';
 import { instrumentationSchema, resolveEvents } from '../harness/config.js';
 import { TracebenchError } from '../harness/errors.js';
 import {
+  countOnHost,
   lttng,
   lttngOptions,
   nativeNames,
+  packetDumpLines,
   parseLttngArmed,
   parseLttngStats,
   parseLttngVersion,
@@ -345,5 +347,63 @@ describe('real guest: session active across iterations (calibration run, TCG, db
     assert.equal(s2.lost, 0);
     assert.match(s2.method, /PID tracker/);
     assert.equal('stopWarning' in d2, false, 'no lttng stop, no stop warning');
+  });
+});
+
+describe('lttng trace counted on the host', () => {
+  const fr = lttngOptions.parse({});
+  const st = lttngOptions.parse({ mode: 'streaming' });
+  it('collect leaves the trace in $TB_OUT instead of decoding it in the guest when the machine brings outputs back whole', () => {
+    for (const o of [fr, st]) {
+      const guest = lttng.collect(o, ctx).join('\n');
+      const host = lttng.collect(o, { ...ctx, traceToHost: true }).join('\n');
+      assert.match(guest, /babeltrace2 .* -c sink\.utils\.counter/);
+      assert.doesNotMatch(host, /babeltrace2/);
+      assert.match(host, /cp -r \S+ "\$TB_OUT\/lttng-trace"/);
+      // the copy is taken before the archive or snapshot is removed
+      assert.ok(host.indexOf('$TB_OUT/lttng-trace') < host.lastIndexOf('rm -rf'));
+    }
+  });
+  it("the host's babeltrace2 count becomes the counter section; the copy goes once counted and stays when counting fails", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-lttng-host-'));
+    assert.equal(countOnHost(dir), '', 'nothing left by collect: nothing to add');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const counter = readFileSync(join(FX, 'tiny-counter.txt'), 'utf8').split('\n\n')[0]!;
+    writeFileSync(join(bin, 'babeltrace2'), `#!/bin/sh\n[ "$2 $3" = "-c sink.utils.counter" ] && [ -d "$1" ] || exit 9\ncat <<'X'\n${counter}\nX\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      mkdirSync(join(dir, 'lttng-trace', 'kernel'), { recursive: true });
+      const raw = countOnHost(dir);
+      assert.equal(parseCounter(raw.split('== counter\n')[1]!).events, 9857);
+      assert.ok(!existsSync(join(dir, 'lttng-trace')));
+      writeFileSync(join(bin, 'babeltrace2'), '#!/bin/sh\necho "CTF: no metadata" >&2; exit 1\n', { mode: 0o755 });
+      mkdirSync(join(dir, 'lttng-trace'));
+      assert.throws(() => countOnHost(dir), /could not count .*lttng-trace: CTF: no metadata/);
+      assert.ok(existsSync(join(dir, 'lttng-trace')), 'kept for a look');
+    } finally {
+      process.env.PATH = path;
+    }
+  });
+});
+
+describe('lttng packet walk in the guest', () => {
+  it('dumps every packet header of every stream file with one od per packet, walking by packet_size', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-lttng-walk-'));
+    mkdirSync(join(dir, 'kernel'));
+    const packet = (seq: number, bytes: number) => {
+      const b = Buffer.alloc(bytes);
+      b.writeBigUInt64LE(0xc1fc1fc1n, 0);
+      b.writeBigUInt64LE(BigInt(bytes * 8 - 64), 48);
+      b.writeBigUInt64LE(BigInt(bytes * 8), 56);
+      b.writeBigUInt64LE(BigInt(seq), 64);
+      return b;
+    };
+    writeFileSync(join(dir, 'kernel', 'tbchan_0'), Buffer.concat([packet(5, 4096), packet(6, 8192)]));
+    writeFileSync(join(dir, 'kernel', 'metadata'), 'not a stream');
+    const out = execFileSync('sh', ['-ec', packetDumpLines(dir).join('\n')], { encoding: 'utf8' });
+    const h = parsePacketHeaders(out);
+    assert.deepEqual(h.map((p) => [p.stream, p.offset, p.seq, p.packetBits]), [['tbchan_0', 0, 5, 32768], ['tbchan_0', 4096, 6, 65536]]);
   });
 });

@@ -12,6 +12,7 @@ import {
   costBreakdown, differenceInterval, eventsOfKinds, kindOf, perEventCosts, PINGPONG_SYSCALL_EVENTS_PER_RT, PUBLISHED_REFERENCE,
 } from '../harness/stats/per-event.js';
 import type { Sample } from '../harness/store/schema.js';
+import { pingpongParams, pipePingpong } from '../workloads/pipe-pingpong/index.js';
 
 const close = (a: number, b: number, eps = 1e-9) => assert.ok(Math.abs(a - b) <= eps * Math.max(1, Math.abs(b)), `${a} != ${b}`);
 
@@ -208,5 +209,17 @@ describe('costBreakdown', () => {
       assert.match(svg, /EMULATED \(TCG\)/);
       assert.ok((svg.match(/<path/g) ?? []).length > 4, `${chart.name}: no marks drawn`);
     }
+  });
+});
+
+describe('per-event loops', () => {
+  const ctx = { cpus: 2, scratchDir: '/scratch', scratchKind: 'ext4', traceDir: '/tb-trace' };
+  it('pipe-pingpong pins its two tasks where the suite says: across CPUs by default, or both on one', () => {
+    const run = (params: object, c = ctx) => pipePingpong.run(pingpongParams.parse(params), c).join('\n');
+    assert.match(run({}), /-a 0 -b 1$/);
+    assert.match(run({ cpus: [0, 0] }), /-a 0 -b 0$/);
+    assert.match(run({ cpus: [0, 1] }, { ...ctx, cpus: 1 }), /pinned to CPUs 0 and 1, the guest has 1/);
+    assert.match(run({ cpus: [0, 0] }, { ...ctx, cpus: 1 }), /-a 0 -b 0$/);
+    assert.throws(() => pingpongParams.parse({ cpus: [0] }));
   });
 });

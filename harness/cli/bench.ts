@@ -96,7 +96,7 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
   if (o.resume && existsSync(join(outDir, 'manifest.json'))) accel = { accel: readManifest(outDir).accelerator as 'kvm' | 'tcg', reason: 'resumed run' };
   else if (wanted === 'auto') accel = await probeKvmCached(image, scratchDir(), qemu);
   else accel = { accel: wanted, reason: `forced by ${o.accel ? '--accel' : 'the suite'}` };
-  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir(), tune: suite.machine.tune, pinVcpus: suite.machine.pinVcpus, hugepages: suite.machine.hugepages, cmdline: suite.machine.cmdline });
+  const machine = new QemuMachine({ accel: accel.accel, scratchDir: scratchDir(), tune: suite.machine.tune, pinVcpus: suite.machine.pinVcpus, hugepages: suite.machine.hugepages, cmdline: suite.machine.cmdline, icount: suite.machine.icount });
   const example = machine.spec({ name: 'tracebench', image, extraCmdline: [], cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, jobDir: '<raw/boot>' }, '<scratch>.img');
   return {
     machine,
@@ -105,9 +105,19 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
       reason: accel.reason,
       details: { qemuArgsExample: qemuArgs(example) },
       // on a KVM host the host's governor and turbo set the guest's speed: warn as on bare metal
-      notes: accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune }),
+      notes: [
+        ...(accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune })),
+        ...icountNotes(accel.accel, suite.machine.icount),
+      ],
     },
   };
+}
+
+/** What the suite's `icount` means for this run's numbers (nothing when it is not set). */
+export function icountNotes(accel: 'kvm' | 'tcg', icount: number | undefined): string[] {
+  if (icount === undefined) return [];
+  if (accel === 'kvm') return [`machine.icount ${icount} ignored: KVM runs the guest on the host's own clock`];
+  return [`INSTRUCTION-TIME (TCG icount shift=${icount}): the guest clock counts executed instructions, ${2 ** icount} ns each; host load and steal do not reach guest-measured times, and cache and memory latencies are not modelled`];
 }
 
 /** A lab box: bare metal unless its own facts say it is a virtual machine (as the test lab box is). */
@@ -148,7 +158,13 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
     else say(`accelerator: KVM (${q.record.reason})`);
   } else {
     const m = machine;
-    describe = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : m instanceof LavaMachine ? async () => m.record() : (f) => labRecord(m, f, suite.machine.tune);
+    const base = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : m instanceof LavaMachine ? async () => m.record() : (f: MachineFacts | undefined) => labRecord(m, f, suite.machine.tune);
+    // icount is a local QEMU option: a lab box or a LAVA worker runs on its own clock
+    const ignored = suite.machine.icount === undefined ? [] : [`machine.icount ${suite.machine.icount} ignored: ${m.uri} runs the kernel on its own clock`];
+    describe = async (f) => {
+      const r: MachineRecord = await base(f);
+      return ignored.length ? { ...r, notes: [...(r.notes ?? []), ...ignored] } : r;
+    };
   }
   for (const im of Object.values(images)) await machine.prepare(im);
   // Ctrl-C: the machine stops the running boot; the run stops before the next one and says how to resume

@@ -109,6 +109,8 @@ export interface LavaMachineOptions {
 export class LavaMachine implements Machine {
   readonly uri: string;
   readonly measuresInterference = false;
+  /** outputs come back framed on the console: a trace is reduced in the guest */
+  readonly bulkOutputs = false;
   readonly method: string;
   readonly t: LavaTarget;
   private readonly client: LavaClient;

@@ -91,6 +91,12 @@ export interface Machine {
   readonly measuresInterference: boolean;
   /** a one-line description of how the kernel under test is reached, for the manifest */
   readonly method: string;
+  /**
+   * whether the job's output directory comes back whole (a 9p share, ssh), so a
+   * tracer may hand its raw per-iteration trace to the host (GuestContext.traceToHost);
+   * unset or false: only small text comes back (LAVA's console frames)
+   */
+  readonly bulkOutputs?: boolean;
   /** fails fast (exit 3, naming the machine) when it cannot be used, before any image is built */
   check(): Promise<void>;
   /** puts an image where the machine boots it from (a lab box: root partition, kernel, initrd) */

@@ -24,6 +24,12 @@ export interface MachineSpec {
    * teardown patch text by nature (docs/reliability.md, "TCG oops: root cause").
    */
   tcgThread?: TcgThread;
+  /**
+   * TCG only: the guest clock counts executed instructions, 2^icountShift ns each
+   * (-icount shift=N,sleep=on), instead of following the host's clock: what the
+   * guest times is then instruction-time, which host load and steal cannot reach.
+   */
+  icountShift?: number;
   /** a QMP socket (KVM: the vCPU thread ids for pinning, qmp.ts) */
   qmpSocket?: string;
   /** back guest RAM with hugetlbfs pages (KVM hosts; mount at /dev/hugepages) */
@@ -54,6 +60,8 @@ export function qemuArgs(s: MachineSpec): string[] {
     ...(s.accel === 'tcg' ? ['-machine', 'q35', '-accel', `tcg,thread=${s.tcgThread ?? 'single'}`] : ['-machine', 'q35,accel=kvm']),
     // "max" under TCG emulates every feature QEMU can; "host" passes the real CPU through
     '-cpu', s.accel === 'kvm' ? 'host' : 'max',
+    // sleep=on: an idle guest's clock still follows real time (I/O waits stay real)
+    ...(s.accel === 'tcg' && s.icountShift !== undefined ? ['-icount', `shift=${s.icountShift},sleep=on`] : []),
     '-smp', String(s.cpus),
     '-m', `${s.memoryMiB}M`,
     ...(s.hugepages ? ['-mem-path', '/dev/hugepages', '-mem-prealloc'] : []),

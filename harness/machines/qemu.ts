@@ -31,6 +31,8 @@ export interface QemuMachineOptions {
   pinVcpus?: boolean;
   /** KVM only: guest RAM from hugepages */
   hugepages?: boolean;
+  /** TCG only: the guest clock counts instructions, 2^icount ns each (MachineConfig.icount) */
+  icount?: number;
   /** kernel command line words for every boot on this machine, before the configuration's own (MachineConfig.cmdline) */
   cmdline?: string[];
 }
@@ -38,6 +40,7 @@ export interface QemuMachineOptions {
 export class QemuMachine implements Machine {
   readonly uri = 'qemu';
   readonly measuresInterference = true;
+  readonly bulkOutputs = true;
   readonly method: string;
   private readonly qemuBinary: string;
   constructor(private readonly o: QemuMachineOptions) {
@@ -77,6 +80,7 @@ export class QemuMachine implements Machine {
       ...(kvm && this.o.pinVcpus ? { qmpSocket: join(req.jobDir, 'qmp.sock') } : {}),
       ...(kvm && this.o.hugepages ? { hugepages: true } : {}),
       ...(kvm ? {} : { tcgThread: this.o.tcgThread ?? 'single' }),
+      ...(!kvm && this.o.icount !== undefined ? { icountShift: this.o.icount } : {}),
       cpus: req.cpus,
       memoryMiB: req.memoryMiB,
       kernel: req.image.kernel,

@@ -60,6 +60,7 @@ const seconds = (ms: number) => Math.round(ms / 100) / 10;
 export class SshKexecMachine implements Machine {
   readonly uri: string;
   readonly measuresInterference = false;
+  readonly bulkOutputs = true;
   readonly method: string;
   private readonly t: SshTarget;
   private readonly lab: LabConfig;

@@ -1,12 +1,12 @@
-// tb-pingpong: the cost of one round trip of a byte between two tasks pinned to
-// different CPUs over a pair of pipes. Each round trip is 4 system calls (write and
-// read on each side) and, since each side blocks in read, 2 wake-ups
-// (sched_waking) and about 4 context switches (sched_switch: each task to idle and
-// back): the loop that exercises the scheduler events a tracer instruments.
+// tb-pingpong: the cost of one round trip of a byte between two pinned tasks over
+// a pair of pipes. Each round trip is 4 system calls (write and read on each side)
+// and, since each side blocks in read, 2 wake-ups (sched_waking) and context
+// switches (sched_switch). Tasks on different CPUs (-a 0 -b 1): each task switches
+// to idle and back, and each wake-up crosses CPUs. On one CPU (-a 0 -b 0): each
+// round trip is two switches, from one task to the other and back.
 //
-// Built in the guest by the workload's setup (workloads/pipe-pingpong/index.ts
-// writes this file with a heredoc and compiles it with the image's gcc), so the
-// image need not change. Output (parsed by workloads/pipe-pingpong/parse.ts):
+// Built into the image by build-in-image.sh. Output (parsed by
+// workloads/pipe-pingpong/parse.ts):
 //   tb-pingpong start version=1 cpu_a=A cpu_b=B round_trips=N batches=K warmup=W
 //   tb-pingpong batch=I round_trips=N ns=T ns_per_rt=X.XXX      (one per batch)
 //   tb-pingpong total round_trips_made=W+K*N
@@ -86,10 +86,7 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (a == b) {
-		fprintf(stderr, "tb-pingpong: error: -a and -b must be different CPUs\n");
-		return 1;
-	}
+	// a == b: both tasks on one CPU, each round trip two context switches there
 	int ab[2], ba[2];
 	if (pipe(ab) != 0 || pipe(ba) != 0)
 		die("pipe");
