@@ -116,8 +116,14 @@ export function iterationSample(
       return { ...base, error: `tracer stats were not collected: ${tail(readIf(join(dir, 'tracer-collect.err')))}` };
     }
     try {
-      // what collect left for the host (GuestContext.traceToHost) is reduced here and removed
-      const reduced = driver.reduceOnHost?.(dir, options) ?? '';
+      // what collect left for the host (GuestContext.traceToHost) is reduced here, once: the
+      // reduction is kept beside the collect output, so the raw directory stays complete
+      const reducedFile = join(dir, 'tracer-collect-host.out');
+      let reduced = readIf(reducedFile) ?? '';
+      if (!reduced && driver.reduceOnHost) {
+        reduced = driver.reduceOnHost(dir, options);
+        if (reduced) writeFileSync(reducedFile, reduced);
+      }
       base.trace = driver.parseStats((readIf(join(dir, 'tracer-collect.out')) ?? '') + reduced, options);
     } catch (e) {
       return { ...base, error: `tracer stats: ${reason(e)} (raw output: ${join(base.raw!, 'tracer-collect.out')})` };

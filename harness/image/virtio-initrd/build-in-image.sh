@@ -1,6 +1,7 @@
 #!/bin/sh
 # virtio-initrd image step (contract: harness/image/recipe.ts): a minimal initramfs
-# for guests whose root is a virtio disk (the QEMU machine). Debian's initramfs
+# for guests whose root is a virtio disk and whose job share is 9p (the QEMU
+# machine). Debian's initramfs
 # (udev coldplug, every storage driver, ~35 MB) took ~10 s of each boot under TCG;
 # this one loads the root's drivers with busybox, mounts the root and switches to
 # init=. Lab boxes and LAVA boot Debian's initramfs: real hardware needs its drivers.
@@ -20,9 +21,12 @@ if ldd "$W/bin/busybox" >/dev/null 2>&1; then echo "virtio-initrd: error: /bin/b
 cp "$TB_SRC/init" "$W/init"
 chmod 0755 "$W/init"
 
-# the root's drivers in load order; built-in ones print "builtin" and need nothing
+# the root's and the job share's (9p) drivers in load order, uncompressed: the
+# kernel's own xz decompression of a module is slow under TCG, most of all under
+# icount, and tb-init's modprobe of 9p then finds it loaded. Built-in ones print
+# "builtin" and need nothing.
 : > "$W/modules"
-for m in virtio_pci virtio_blk ext4; do
+for m in virtio_pci virtio_blk ext4 9pnet_virtio 9p; do
 	modprobe -S "$KVER" --show-depends "$m" || { echo "virtio-initrd: error: no module or built-in $m for $KVER" >&2; exit 1; }
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
 	name=$(basename "$ko")

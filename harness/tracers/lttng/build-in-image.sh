@@ -163,6 +163,12 @@ rm -rf "/lib/modules/$KVER/$INSTALL_MOD_DIR"
 make -C "$KBUILD" M="$SRC/src" CONFIG_LTTNG=m KCPPFLAGS="$defines" $kmem_vars CONFIG_MODULE_SIG_ALL= \
   INSTALL_MOD_DIR="$INSTALL_MOD_DIR" modules_install >>"$log" 2>&1 ||
   { tail -n 20 "$log" >&2; die "modules_install failed"; }
+# uncompressed: modules_install xz-compresses them (CONFIG_MODULE_COMPRESS_ALL), and
+# the kernel's xz decompression of ~20 modules took most of a 50 s (instruction-time)
+# tracer setup under TCG with icount, plus modinfo's in the version record
+find "/lib/modules/$KVER/$INSTALL_MOD_DIR" -name '*.ko.xz' -exec xz -d {} +
+find "/lib/modules/$KVER/$INSTALL_MOD_DIR" -name '*.ko.zst' -exec zstd -q -d --rm {} +
+find "/lib/modules/$KVER/$INSTALL_MOD_DIR" -name '*.ko.gz' -exec gzip -d {} +
 depmod "$KVER"
 
 # An lttng-modules build silently skips probes whose kernel options are off:
