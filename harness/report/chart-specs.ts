@@ -21,7 +21,7 @@ const BASE = {
 } as const;
 
 function subtitle(summary: RunSummary): string[] {
-  return summary.emulated ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : [];
+  return summary.emulated ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware', ...(summary.instructionTime ? ['INSTRUCTION-TIME: the guest clock counted executed instructions (TCG icount)'] : [])] : [];
 }
 
 export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {

@@ -62,7 +62,7 @@ function hostReason(noisy: StayedNoisy[]): string | null {
 export function trustBanner(summary: RunSummary, rs: ResultSet): Banner {
   const c = completeness(rs.manifest);
   const parts: BannerPart[] = [];
-  if (summary.emulated) parts.push({ kind: 'emulated', text: EMULATION_NOTICE });
+  if (summary.emulated) parts.push({ kind: 'emulated', text: [EMULATION_NOTICE, summary.instructionTime].filter(Boolean).join('. ') });
   const reasons = [...summary.trust.reasons];
   const host = hostReason(stayedNoisy(rs.samples));
   if (host) reasons.push(host);

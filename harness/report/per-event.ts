@@ -54,5 +54,5 @@ export const BREAKDOWN_NOTE =
 
 /** the section's sentence on method, for both renderers */
 export function perEventIntro(summary: RunSummary): string {
-  return `ns/event = (ns/op traced − ns/op vanilla) / events per op; "events counted" says whether only the loop's own event kinds were counted (the tracer's per-event counts) or everything it recorded. The scheduler-event row of pipe-pingpong removes the round trip's system calls at the syscall loop's cost of the same boot. Interval: ${summary.perEventMethod}.${summary.emulated ? ' EMULATED (TCG): these are costs under emulation, not on hardware.' : ''}`;
+  return `ns/event = (ns/op traced − ns/op vanilla) / events per op; "events counted" says whether only the loop's own event kinds were counted (the tracer's per-event counts) or everything it recorded. The scheduler-event row of pipe-pingpong removes the round trip's system calls at the syscall loop's cost of the same boot. Interval: ${summary.perEventMethod}.${summary.emulated ? ' EMULATED (TCG): these are costs under emulation, not on hardware.' : ''}${summary.instructionTime ? ` ${summary.instructionTime}.` : ''}`;
 }

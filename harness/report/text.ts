@@ -36,6 +36,7 @@ export function headerLines(summary: RunSummary, rs: ResultSet): string[] {
   // a killed run that was never resumed must not read like a finished one
   if (done.label) lines.push(`INCOMPLETE RUN — ${done.label}`);
   if (summary.emulated) lines.push(EMULATION_NOTICE);
+  if (summary.instructionTime) lines.push(summary.instructionTime);
   if (summary.devices.length > 1) lines.push(`devices: ${summary.devices.join(', ')} (each slowdown is measured within a device, then averaged over devices)`);
   if (summary.noisySamples > 0) lines.push(`noisy iterations: ${summary.noisySamples} (the host interfered; shown per cell, never used as values)`);
   if (summary.failedSamples.length > 0) lines.push(`failed samples: ${summary.failedSamples.length} (counted and listed, never used as values)`);

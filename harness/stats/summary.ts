@@ -217,6 +217,8 @@ export interface RunSummary {
   accelerator: string;
   /** true under TCG: relative overheads under emulation are not those of hardware */
   emulated: boolean;
+  /** the manifest's INSTRUCTION-TIME note when the guest clock counted instructions (machine.icount), else null */
+  instructionTime: string | null;
   baseline: string;
   kernels: string[];
   /** configs in display order: vanilla first, then as first seen */
@@ -313,6 +315,7 @@ export function summarize(rs: ResultSet): RunSummary {
     source: manifest.source,
     accelerator: manifest.accelerator,
     emulated: manifest.accelerator === 'tcg',
+    instructionTime: (manifest.notes ?? []).find((n) => n.startsWith('INSTRUCTION-TIME')) ?? null,
     baseline: BASELINE_CONFIG,
     kernels,
     configs,
