@@ -125,6 +125,20 @@ describe('report edge cases', () => {
   });
 });
 
+describe('instruction-time runs', () => {
+  it('text header, trust banner and per-event note say INSTRUCTION-TIME when the guest clock counted instructions', async () => {
+    const base = readResultSet(TCG);
+    const note = 'INSTRUCTION-TIME (TCG icount shift=3): the guest clock counts executed instructions, 8 ns each; host load and steal do not reach guest-measured times, and cache and memory latencies are not modelled';
+    const rs = { ...base, manifest: { ...base.manifest, notes: [...(base.manifest.notes ?? []), note] } };
+    const summary = summarize(rs);
+    assert.equal(summary.instructionTime, note);
+    const text = String((await formats.text.render(summary, rs))[0]!.content).split('\n');
+    assert.deepEqual(text.slice(1, 3), ['EMULATED (TCG): relative overheads under emulation are not those of hardware', note]);
+    assert.match(trustBanner(summary, rs).parts[0]!.text, /EMULATED \(TCG\).*INSTRUCTION-TIME/);
+    assert.equal(summarize(base).instructionTime, null);
+  });
+});
+
 describe('report opens with the answer', () => {
   const base = withPlan(readResultSet(TCG));
   const html = async (rs: ResultSet) => String((await formats.html.render(summarize(rs), rs))[0]!.content);
