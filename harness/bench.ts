@@ -48,6 +48,7 @@ export interface HostRecord {
   memoryMiB: number;
   kernel: string;
   qemuVersion?: string;
+  babeltrace2Version?: string;
 }
 
 export interface BenchDeps {

@@ -106,7 +106,7 @@ export function compareManifests(a: Manifest, b: Manifest): ManifestComparison {
   // its CPU, size and QEMU are what change the numbers. Host kernel is left out for
   // the same reason as unattended upgrades: it changes weekly without moving results
   // the way QEMU's version does under TCG.
-  const host = (m: Manifest) => m.host && { cpuModel: m.host.cpuModel, cores: m.host.cores, memoryMiB: m.host.memoryMiB, qemuVersion: m.host.qemuVersion };
+  const host = (m: Manifest) => m.host && { cpuModel: m.host.cpuModel, cores: m.host.cores, memoryMiB: m.host.memoryMiB, qemuVersion: m.host.qemuVersion, babeltrace2Version: m.host.babeltrace2Version };
   split(diffValues('host', host(a), host(b)), false, r);
   split(diffValues('accelerator', a.accelerator, b.accelerator), false, r);
   // the example QEMU argv names image paths (they follow the axes) and accelReason is

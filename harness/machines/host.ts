@@ -10,7 +10,12 @@ import { QemuMachine } from './qemu.js';
 import { QemuStartError } from './qemu-start.js';
 
 export async function qemuVersion(): Promise<string | undefined> {
-  const r = await execa('qemu-system-x86_64', ['--version'], { reject: false });
+  return versionOf('qemu-system-x86_64');
+}
+
+/** first line of `<bin> --version`, or undefined when it is not installed */
+async function versionOf(bin: string): Promise<string | undefined> {
+  const r = await execa(bin, ['--version'], { reject: false });
   return r.exitCode === 0 ? String(r.stdout).split('\n')[0] : undefined;
 }
 
@@ -22,6 +27,8 @@ export async function hostInfo() {
     memoryMiB: Math.round(totalmem() / 2 ** 20),
     kernel: release(),
     qemuVersion: await qemuVersion(),
+    // counts LTTng traces on the host (harness/tracers/lttng countOnHost)
+    babeltrace2Version: await versionOf('babeltrace2'),
   };
 }
 

@@ -126,7 +126,7 @@ function methodology(rs: ResultSet): string {
       ['source', esc(m.source === 'import' ? 'imported: numbers measured elsewhere' : 'measured by tracebench bench')],
       ['suite', esc(`${m.suite.name}${m.suite.file ? ` (${m.suite.file})` : ''}`)],
       ['accelerator', esc(m.accelerator) + (m.accelerator === 'tcg' ? ` — <strong>${esc(EMULATION_NOTICE)}</strong>` : '')],
-      ['host', m.host ? esc(`${m.host.cpuModel}, ${m.host.cores} cores, ${m.host.memoryMiB} MiB, host kernel ${m.host.kernel}${m.host.qemuVersion ? `, QEMU ${m.host.qemuVersion}` : ''}`) : 'not recorded'],
+      ['host', m.host ? esc(`${m.host.cpuModel}, ${m.host.cores} cores, ${m.host.memoryMiB} MiB, host kernel ${m.host.kernel}${m.host.qemuVersion ? `, QEMU ${m.host.qemuVersion}` : ''}${m.host.babeltrace2Version ? `, ${m.host.babeltrace2Version} (counts LTTng traces)` : ''}`) : 'not recorded'],
       ['guest machine', kv(m.machine)],
       ['scratch filesystem', esc(m.scratch ?? 'not recorded')],
       ['started / finished', esc(`${m.startedAt} / ${m.finishedAt ?? 'unfinished'}`)],

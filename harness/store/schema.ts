@@ -155,6 +155,8 @@ export const manifestSchema = z.object({
       memoryMiB: z.number(),
       kernel: z.string(),
       qemuVersion: z.string().optional(),
+      /** the host's babeltrace2: it counts LTTng traces when the machine brings outputs back whole */
+      babeltrace2Version: z.string().optional(),
     })
     .optional(),
   /** "kvm" | "tcg" | "unknown"; tcg results are emulated and labelled so */
