@@ -171,7 +171,6 @@ const workloadEntrySchema = z
 /** a block device as a kernel command line and the base OS's mount name it: a path, or LABEL=/UUID=/PARTLABEL= */
 const blockDevice = z.string().regex(/^(?:(?:LABEL|UUID|PARTLABEL|PARTUUID)=[A-Za-z0-9_.-]+|\/dev\/[A-Za-z0-9_./-]+)$/, 'a device path (/dev/...) or LABEL=, UUID=, PARTLABEL=, PARTUUID= with letters, digits, _ . -');
 
-/** A bare-metal lab box reached over ssh + kexec (docs/lab.md). */
 /** kernel command line words: each printable, no spaces, no quotes (they reach a shell on a lab box) */
 const cmdlineWords = z
   .array(
@@ -184,6 +183,7 @@ const cmdlineWords = z
   )
   .default([]);
 
+/** A bare-metal lab box reached over ssh + kexec (docs/lab.md). */
 export const labSchema = z
   .object({
     /** argv that hard-resets the box (ipmitool ... chassis power cycle, a Redfish call ...); run without a shell */
@@ -238,8 +238,8 @@ export const machineSchema = z
      * times is then instruction-time: host load and steal no longer reach it (a
      * syscall loop's ns/call varied 2x within a boot on a busy host, 0.1 % with
      * icount), and neither do cache or memory latencies, which TCG does not model.
-     * 2 (4 ns per instruction) keeps guest time close to real time at this
-     * emulator's speed, so I/O waits (real time while the guest idles) keep their
+     * 3 (8 ns per instruction, the shipped suites' choice) is about this emulator's
+     * speed on dbench, so I/O waits (real time while the guest idles) keep their
      * proportion. docs/statistics.md.
      */
     icount: z.number().int().min(0).max(10).optional(),

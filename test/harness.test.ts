@@ -205,9 +205,10 @@ describe('qemu argv', () => {
     const req = { name: 'n', image: { kernel: '/k', initrd: '/i', root: '/r' }, extraCmdline: [], cpus: 2, memoryMiB: 2048, jobDir: '/j' };
     assert.equal(m('tcg').spec(req).icountShift, 3);
     assert.equal(m('kvm').spec(req).icountShift, undefined);
-    assert.match(icountNotes('tcg', 2).join(), /INSTRUCTION-TIME .*shift=2.* 4 ns each/);
-    assert.match(icountNotes('kvm', 2).join(), /ignored: KVM/);
-    assert.deepEqual(icountNotes('tcg', undefined), []);
+    assert.match(icountNotes(2).join(), /INSTRUCTION-TIME .*shift=2.* 4 ns each/);
+    assert.match(icountNotes(2, 'KVM').join(), /ignored: KVM/);
+    assert.match(icountNotes(2, 'ssh://root@lab-7').join(), /ignored: ssh:\/\/root@lab-7 runs the kernel on its own clock/);
+    assert.deepEqual(icountNotes(undefined), []);
   });
   test('unquotable values are rejected', () => {
     assert.throws(() => quoteOptarg('a\nb'), TracebenchError);

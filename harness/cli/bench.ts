@@ -107,16 +107,19 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
       // on a KVM host the host's governor and turbo set the guest's speed: warn as on bare metal
       notes: [
         ...(accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune })),
-        ...icountNotes(accel.accel, suite.machine.icount),
+        ...icountNotes(suite.machine.icount, accel.accel === 'kvm' ? 'KVM' : undefined),
       ],
     },
   };
 }
 
-/** What the suite's `icount` means for this run's numbers (nothing when it is not set). */
-export function icountNotes(accel: 'kvm' | 'tcg', icount: number | undefined): string[] {
+/**
+ * What the suite's `icount` means for this run's numbers (nothing when it is not set);
+ * `ignoredOn` names what runs the kernel on its own clock instead (KVM, a lab box, LAVA).
+ */
+export function icountNotes(icount: number | undefined, ignoredOn?: string): string[] {
   if (icount === undefined) return [];
-  if (accel === 'kvm') return [`machine.icount ${icount} ignored: KVM runs the guest on the host's own clock`];
+  if (ignoredOn) return [`machine.icount ${icount} ignored: ${ignoredOn} runs the kernel on its own clock`];
   return [`INSTRUCTION-TIME (TCG icount shift=${icount}): the guest clock counts executed instructions, ${2 ** icount} ns each; host load and steal do not reach guest-measured times, and cache and memory latencies are not modelled`];
 }
 
@@ -160,7 +163,7 @@ export async function bench(o: BenchOptions, overrides: BenchOverrides = {}): Pr
     const m = machine;
     const base = overrides.machine ? async () => ({ accelerator: 'fake', reason: 'injected by a test' }) : m instanceof LavaMachine ? async () => m.record() : (f: MachineFacts | undefined) => labRecord(m, f, suite.machine.tune);
     // icount is a local QEMU option: a lab box or a LAVA worker runs on its own clock
-    const ignored = suite.machine.icount === undefined ? [] : [`machine.icount ${suite.machine.icount} ignored: ${m.uri} runs the kernel on its own clock`];
+    const ignored = icountNotes(suite.machine.icount, m.uri);
     describe = async (f) => {
       const r: MachineRecord = await base(f);
       return ignored.length ? { ...r, notes: [...(r.notes ?? []), ...ignored] } : r;

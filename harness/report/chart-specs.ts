@@ -3,6 +3,7 @@
 import type { TopLevelSpec } from 'vega-lite';
 import type { RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
+import { EMULATION_NOTICE } from './format.js';
 
 export interface ChartSpec {
   /** file stem: <name>.svg, <name>.png */
@@ -21,7 +22,7 @@ const BASE = {
 } as const;
 
 function subtitle(summary: RunSummary): string[] {
-  return summary.emulated ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware', ...(summary.instructionTime ? ['INSTRUCTION-TIME: the guest clock counted executed instructions (TCG icount)'] : [])] : [];
+  return summary.emulated ? [EMULATION_NOTICE, ...(summary.instructionTime ? ['INSTRUCTION-TIME: the guest clock counted executed instructions (TCG icount)'] : [])] : [];
 }
 
 export function chartSpecs(summary: RunSummary, rs: ResultSet): ChartSpec[] {

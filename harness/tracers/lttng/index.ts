@@ -194,6 +194,11 @@ export function nativeNames(events: ResolvedEvent[]): string[] {
 const snapshotDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng-snapshot`;
 const streamDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng`;
 
+/** The iteration's events counted: by the guest's babeltrace2, or left in $TB_OUT for the host's (countOnHost). */
+function countLine(trace: string, ctx: GuestContext): string {
+  return ctx.traceToHost ? `cp -r ${trace} "$TB_OUT/${HOST_TRACE}"` : `echo "== counter"; babeltrace2 ${trace} -c sink.utils.counter`;
+}
+
 function kmodProbes(events: ResolvedEvent[], o: LttngOptions): string {
   const probes = o.probes === 'armed' ? probeModules(events) : null;
   return probes?.length ? ` --kmod-probes=${shellQuote(probes.join(','))}` : '';
@@ -481,7 +486,7 @@ export const lttng: TracerDriver<LttngOptions> = {
         `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
         `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
         `echo "== files"; find "$a" -type f -printf '%s %P\\n'`,
-        ctx.traceToHost ? `cp -r "$a" "$TB_OUT/${HOST_TRACE}"` : `echo "== counter"; babeltrace2 "$a" -c sink.utils.counter`,
+        countLine('"$a"', ctx),
         `rm -rf ${dir}/archives`,
       ];
     }
@@ -499,7 +504,7 @@ export const lttng: TracerDriver<LttngOptions> = {
       `echo "== packets"; cat ${STATE}/packets.new`,
       ...trimToNewPackets(dir),
       `echo "== files"; find ${dir} -type f -printf '%s %P\\n'`,
-      ctx.traceToHost ? `cp -r ${dir} "$TB_OUT/${HOST_TRACE}"` : `echo "== counter"; babeltrace2 ${dir} -c sink.utils.counter`,
+      countLine(dir, ctx),
       // the next iteration's packets are those above these sequence numbers
       `mv ${STATE}/packets.new ${STATE}/packets.txt`,
       `rm -rf ${dir}`,
