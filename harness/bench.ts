@@ -207,11 +207,18 @@ export async function runBench(r: BenchRun, d: BenchDeps): Promise<Manifest> {
   return manifest;
 }
 
-/** Where the wall time went: boots, boot-to-first-workload, and the share spent inside workloads. */
+/** Where the wall time went: boots, the kernel's boot, boot-to-first-workload, and the share spent inside workloads. */
 export function timeBreakdown(m: Manifest): string {
   const wall = m.finishedAt ? (Date.parse(m.finishedAt) - Date.parse(m.startedAt)) / 1000 : m.boots.reduce((a, b) => a + b.wallS, 0);
   const inside = m.boots.reduce((a, b) => a + (b.workloadS ?? 0), 0);
-  const toWork = m.boots.map((b) => b.bootToWorkloadS).filter((x): x is number => x !== undefined);
-  const meanToWork = toWork.length ? toWork.reduce((a, b) => a + b, 0) / toWork.length : NaN;
-  return `time: ${(wall / 60).toFixed(1)} min for ${m.boots.length} boots; ${((100 * inside) / wall).toFixed(0)} % inside workloads; ${meanToWork.toFixed(1)} s from the boot's start to the first workload (mean)`;
+  const meanOf = (xs: (number | undefined)[]) => {
+    const v = xs.filter((x): x is number => x !== undefined);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : NaN;
+  };
+  const toInit = meanOf(m.boots.map((b) => b.initUpS));
+  return (
+    `time: ${(wall / 60).toFixed(1)} min for ${m.boots.length} boots; ${((100 * inside) / wall).toFixed(0)} % inside workloads; ` +
+    (Number.isNaN(toInit) ? '' : `${toInit.toFixed(1)} s to the guest's init, `) +
+    `${meanOf(m.boots.map((b) => b.bootToWorkloadS)).toFixed(1)} s from the boot's start to the first workload (mean)`
+  );
 }

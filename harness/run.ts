@@ -332,6 +332,8 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   }
   // interrupted by the user: record nothing, so `--resume` runs this boot again
   if (ctx.stopped?.()) return undefined;
+  // where the boot's time went, by the host's clock (the console's marks carry the guest's uptime)
+  writeFileSync(join(shareDir, 'marks-host.log'), result.marks.map((m) => `${m.atS.toFixed(2)} ${m.text}\n`).join(''));
   const guest = readGuestFacts(shareDir, boot, driver);
   const retry = result.status === 'panic' && attempt <= PANIC_RETRIES;
   const samples: Sample[] = [];
@@ -353,8 +355,10 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
     status: refused ? 'refused' : result.status,
     message: refused ? verdict!.message : result.message,
     wallS: result.wallS,
+    initUpS: result.marks.find((m) => m.text === 'init-up')?.atS,
     bootToWorkloadS: result.marks.find((m) => m.text.startsWith('workload '))?.atS,
-    workloadS: samples.reduce((a, s) => a + (s.durationS ?? 0), 0),
+    // by the host's clock where it watched the try: under icount the guest's clock is instruction-time
+    workloadS: samples.reduce((a, s) => a + (s.host?.wallS ?? s.durationS ?? 0), 0),
     console: join(rawRel, 'console.log'),
     host: bootQuietness(samples),
     ...(attempt > 1 || retry ? { attempt } : {}),

@@ -34,6 +34,9 @@ if ! make -C "$KDIR" M="$BUILD" modules >"$LOG" 2>&1; then
 fi
 
 install -D -m 0644 "$BUILD/ktrace.ko" "/lib/modules/$KVER/extra/ktrace.ko"
+# as modules_install INSTALL_MOD_STRIP=1 would: the kernel reads and copies the
+# whole file at load, and debug info is most of it
+strip --strip-debug "/lib/modules/$KVER/extra/ktrace.ko"
 depmod "$KVER"
 
 version=$(modinfo -F version "$BUILD/ktrace.ko")

@@ -6,10 +6,12 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { timeBreakdown } from '../harness/bench.js';
 import { runCli } from '../harness/cli/main.js';
 import { TracebenchError } from '../harness/errors.js';
 import type { ImageInfo } from '../harness/image/build.js';
 import type { BootRequest, BootResult } from '../harness/machines/machine.js';
+import type { Manifest } from '../harness/store/schema.js';
 import { readResultSet } from '../harness/store/store.js';
 import { FakeMachineBase } from './fake-machine.js';
 
@@ -91,5 +93,17 @@ describe('bench through the CLI entry on a FakeMachine', () => {
     })();
     await assert.rejects(runCli([...argv, '--resume'], { bench: { machine: other, images: async () => ({ debian: image }) } }), /cannot resume .* on ssh:\/\/root@elsewhere:22: it was measured on fake/);
     assert.equal(other.requests.length, 0);
+  });
+});
+
+describe('the time line', () => {
+  test('says where the wall time went: inside workloads, to the guest init, to the first workload', () => {
+    const boot = (n: number, initUpS: number | undefined, toWork: number, inside: number) =>
+      ({ boot: n, round: 1, kernel: 'k', config: 'c', status: 'finished', wallS: 60, initUpS, bootToWorkloadS: toWork, workloadS: inside, console: '' }) as Manifest['boots'][number];
+    const m = { startedAt: '2026-12-01T00:00:00Z', finishedAt: '2026-12-01T00:02:00Z', boots: [boot(1, 10, 14, 40), boot(2, 12, 16, 50)] } as Manifest;
+    assert.equal(timeBreakdown(m), "time: 2.0 min for 2 boots; 75 % inside workloads; 11.0 s to the guest's init, 15.0 s from the boot's start to the first workload (mean)");
+    // a run recorded before initUpS existed
+    const old = { ...m, boots: m.boots.map((b) => ({ ...b, initUpS: undefined })) };
+    assert.doesNotMatch(timeBreakdown(old), /guest's init/);
   });
 });

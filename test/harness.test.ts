@@ -167,11 +167,12 @@ describe('qemu argv', () => {
     // TCG runs every vCPU on one host thread (no vCPU runs while another patches kernel text) and marks
     // the emulated TSC reliable (the clocksource never changes mid-run)
     assert.deepEqual(args.slice(args.indexOf('-machine'), args.indexOf('-machine') + 4), ['-machine', 'q35', '-accel', 'tcg,thread=single']);
-    assert.deepEqual(baseCmdline('tcg').slice(0, 2), ['tsc=reliable', 'console=ttyS0']);
+    assert.deepEqual(baseCmdline('tcg').slice(0, 3), ['tsc=reliable', 'cryptomgr.notests', 'console=ttyS0']);
     // multi-threaded TCG: the kernel boots on one CPU (its boot-time patching races no other vCPU; the job
     // onlines the rest) and never enables IPI shorthands (a static key flipped on CPU up)
-    assert.deepEqual(baseCmdline('tcg', [], 'multi').slice(0, 4), ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1', 'console=ttyS0']);
-    for (const w of ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1']) assert.ok(!baseCmdline('kvm').includes(w), `KVM boots without ${w}`);
+    assert.deepEqual(baseCmdline('tcg', [], 'multi').slice(0, 5), ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1', 'cryptomgr.notests', 'console=ttyS0']);
+    // boot time under emulation: no crypto self-tests (TCG_BOOT_CMDLINE); KVM boots the stock line
+    for (const w of ['tsc=reliable', 'maxcpus=1', 'no_ipi_broadcast=1', 'cryptomgr.notests']) assert.ok(!baseCmdline('kvm').includes(w), `KVM boots without ${w}`);
   });
   test('KVM extras: a QMP socket for vCPU pinning and hugepage-backed RAM, only when asked', () => {
     const args = qemuArgs({ ...spec, accel: 'kvm', qmpSocket: '/r,aw/qmp.sock', hugepages: true });
@@ -186,6 +187,13 @@ describe('qemu argv', () => {
     assert.ok(cmd.indexOf('nokaslr') >= 0 && cmd.indexOf('nokaslr') < cmd.indexOf('trace_buf_size=1M'), cmd.join(' '));
     assert.equal(m.spec(req).initrd, '/i');
     assert.equal(m.spec({ ...req, image: { ...req.image, virtioInitrd: '/v' } }).initrd, '/v');
+  });
+  test('QEMU boots the PVH vmlinux when the image has one, else vmlinuz', () => {
+    const m = new QemuMachine({ accel: 'tcg', scratchDir: '/tmp' });
+    const req = { name: 'n', image: { kernel: '/vmlinuz', initrd: '/i', root: '/r' }, extraCmdline: [], cpus: 2, memoryMiB: 2048, jobDir: '/j' };
+    assert.equal(m.spec(req).kernel, '/vmlinuz');
+    const pvh = m.spec({ ...req, image: { ...req.image, pvhKernel: '/vmlinux-pvh' } });
+    assert.equal(qemuArgs(pvh)[qemuArgs(pvh).indexOf('-kernel') + 1], '/vmlinux-pvh');
   });
   test('machine.cmdline is checked at load time: one word each, never isolcpus= or nohz_full=', () => {
     const suite = (cmdline: unknown) => {

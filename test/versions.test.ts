@@ -1,11 +1,13 @@
 // Versions as axes (docs/versions.md): a kernel entry names the kernel package and
 // the lttng-modules and ktrace sources built into its image. Fast: no image is built.
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { describe, test } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { execa } from 'execa';
 import { listConfigs, loadKernelConfig, loadSuite, type KernelConfig } from '../harness/config.js';
 import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { customizeScript, imageKey } from '../harness/image/build.js';
@@ -401,5 +403,31 @@ describe('image key of step inputs', () => {
     assert.notEqual(k, imageKey(defaultRecipe));
     writeFileSync(join(dir, 'ktrace-next/core.c'), 'changed\n');
     assert.notEqual(imageKey(recipeFor({ ...debian, ktrace: { kind: 'tree', path: join(dir, 'ktrace-next') } })), k);
+  });
+});
+
+describe('image step pvh-vmlinux (the kernel QEMU enters through PVH)', () => {
+  // the step's script with /boot pointed at a temporary directory
+  const run = async (config: string, vmlinuz: Buffer) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tb-pvh-'));
+    writeFileSync(join(dir, 'config-K'), config);
+    writeFileSync(join(dir, 'vmlinuz-K'), vmlinuz);
+    const script = readFileSync(join(PROJECT_ROOT, 'harness/image/pvh-vmlinux/build-in-image.sh'), 'utf8').replaceAll('/boot/', `${dir}/`);
+    writeFileSync(join(dir, 'step.sh'), script);
+    const r = await execa('sh', [join(dir, 'step.sh')], { env: { KVER: 'K', TB_INFO: join(dir, 'info') }, reject: false });
+    return { ...r, info: existsSync(join(dir, 'info')) ? readFileSync(join(dir, 'info'), 'utf8') : '', out: existsSync(join(dir, 'tb-vmlinux-pvh')) };
+  };
+  test('a kernel without CONFIG_PVH gets no vmlinux and says so', async () => {
+    const r = await run('# CONFIG_PVH is not set\n', Buffer.from('MZ'));
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.match(r.info, /^pvh=no/m);
+    assert.equal(r.out, false);
+  });
+  test('a vmlinuz whose payload does not decompress to an ELF is an error naming the file', async () => {
+    const payload = gzipSync(Buffer.from('not an ELF file at all'));
+    const r = await run('CONFIG_PVH=y\n', Buffer.concat([Buffer.from('MZ header bytes'), payload, Buffer.from('trailer')]));
+    assert.equal(r.exitCode, 1);
+    assert.match(r.stderr, /no zstd\/xz\/gzip\/lz4 payload in .*vmlinuz-K decompresses to an ELF vmlinux/);
+    assert.equal(r.out, false);
   });
 });

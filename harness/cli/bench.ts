@@ -108,10 +108,14 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
       notes: [
         ...(accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune })),
         ...icountNotes(suite.machine.icount, accel.accel === 'kvm' ? 'KVM' : undefined),
+        ...(image.pvhKernel ? [PVH_NOTE] : []),
       ],
     },
   };
 }
+
+/** What booting the uncompressed vmlinux through its PVH entry changes (harness/image/pvh-vmlinux). */
+export const PVH_NOTE = 'PVH boot: QEMU enters the uncompressed vmlinux directly (no decompressor under emulation), so the kernel is not relocated: no KASLR, the same text addresses in every boot';
 
 /**
  * What the suite's `icount` means for this run's numbers (nothing when it is not set);

@@ -2,7 +2,7 @@
 // and caches it under $XDG_CACHE_HOME/tracebench/images/<hash>, where the hash
 // covers everything that goes in. A second build with the same inputs is a no-op.
 import { createHash } from 'node:crypto';
-import { closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
+import { chmodSync, closeSync, createWriteStream, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, readlinkSync, readSync, renameSync, rmSync, statSync, writeFileSync, copyFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -14,6 +14,8 @@ import { defaultRecipe, INPUTS_DIR, type ImageRecipe, type StepInput } from './r
 const GUEST_INIT = join(PROJECT_ROOT, 'harness/image/guest-init.sh');
 /** what the virtio-initrd step leaves in the image's /boot */
 const VIRTIO_INITRD = 'tb-initrd-virtio.img';
+/** what the pvh-vmlinux step leaves in the image's /boot (a kernel without CONFIG_PVH: nothing) */
+const PVH_VMLINUX = 'tb-vmlinux-pvh';
 
 /** bump when the build procedure changes in a way the recipe does not show */
 const BUILDER_VERSION = 1;
@@ -25,6 +27,8 @@ export interface ImageInfo {
   initrd: string;
   /** the QEMU machine's minimal initramfs (harness/image/virtio-initrd); images built before it have none */
   virtioInitrd?: string;
+  /** the kernel as an uncompressed vmlinux with a PVH entry (harness/image/pvh-vmlinux): QEMU boots it */
+  pvhKernel?: string;
   root: string;
   kernelRelease: string;
   kernelConfigHash: string;
@@ -274,6 +278,11 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
   copyFileSync(join(rootfs, 'boot', `initrd.img-${kver}`), join(tmp, 'initrd.img'));
   const virtioInitrd = existsSync(join(rootfs, 'boot', VIRTIO_INITRD));
   if (virtioInitrd) copyFileSync(join(rootfs, 'boot', VIRTIO_INITRD), join(tmp, 'initrd-virtio.img'));
+  const pvhKernel = existsSync(join(rootfs, 'boot', PVH_VMLINUX));
+  if (pvhKernel) {
+    copyFileSync(join(rootfs, 'boot', PVH_VMLINUX), join(tmp, 'vmlinux-pvh'));
+    chmodSync(join(tmp, 'vmlinux-pvh'), 0o644); // the step wrote it from mktemp (0600)
+  }
   const configHash = createHash('sha256').update(readFileSync(join(rootfs, 'boot', `config-${kver}`))).digest('hex');
   const steps: ImageInfo['steps'] = {};
   for (const step of recipe.steps) {
@@ -291,6 +300,7 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
     kernel: join(final, 'vmlinuz'),
     initrd: join(final, 'initrd.img'),
     ...(virtioInitrd ? { virtioInitrd: join(final, 'initrd-virtio.img') } : {}),
+    ...(pvhKernel ? { pvhKernel: join(final, 'vmlinux-pvh') } : {}),
     root: join(final, 'root.ext4'),
     kernelRelease: kver,
     kernelConfigHash: configHash,

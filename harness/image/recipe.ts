@@ -102,6 +102,8 @@ export const defaultRecipe: ImageRecipe = {
     { name: 'pipe-pingpong', dir: 'workloads/pipe-pingpong', script: 'build-in-image.sh' },
     // after the kernel is in (a local kernel's step comes first): the QEMU machine's initramfs
     { name: 'virtio-initrd', dir: 'harness/image/virtio-initrd', script: 'build-in-image.sh' },
+    // and the kernel as a vmlinux QEMU enters through PVH (no decompression under TCG)
+    { name: 'pvh-vmlinux', dir: 'harness/image/pvh-vmlinux', script: 'build-in-image.sh' },
     { name: 'kernbench', dir: 'workloads/kernbench', script: 'build-in-image.sh' },
     // tracers' build steps (out-of-tree modules ...), declared by each driver
     ...drivers().flatMap((d) => d.image?.steps ?? []),

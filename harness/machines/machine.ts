@@ -16,6 +16,11 @@ export interface BootImage {
   initrd: string;
   /** a minimal initramfs for a virtio root (QEMU boots it instead of `initrd`); lab boxes and LAVA boot `initrd` */
   virtioInitrd?: string;
+  /**
+   * the kernel as an uncompressed vmlinux with a PVH entry: QEMU boots it instead of
+   * `kernel` (no decompressor, so no KASLR); lab boxes and LAVA boot `kernel`
+   */
+  pvhKernel?: string;
   /** the ext4 root filesystem image (label tbroot) */
   root: string;
   /** content key of the image (a lab box keeps one prepared root per key) */

@@ -83,7 +83,7 @@ export class QemuMachine implements Machine {
       ...(!kvm && this.o.icount !== undefined ? { icountShift: this.o.icount } : {}),
       cpus: req.cpus,
       memoryMiB: req.memoryMiB,
-      kernel: req.image.kernel,
+      kernel: req.image.pvhKernel ?? req.image.kernel,
       initrd: req.image.virtioInitrd ?? req.image.initrd,
       cmdline: baseCmdline(this.o.accel, [...(this.o.cmdline ?? []), ...req.extraCmdline], this.o.tcgThread),
       rootImage: req.image.root,

@@ -103,9 +103,11 @@ export const bootRecordSchema = z.object({
   status: z.enum(['finished', 'timeout', 'panic', 'job-failed', 'refused']),
   message: z.string().optional(),
   wallS: z.number(),
+  /** seconds from the boot's start (QEMU start, kexec) to the guest's init (the TB-MARK init-up) */
+  initUpS: z.number().optional(),
   /** seconds from qemu start to the first workload command */
   bootToWorkloadS: z.number().optional(),
-  /** seconds spent inside workload iterations */
+  /** seconds spent inside workload iterations (the host's clock where it watched them, else the guest's) */
   workloadS: z.number().optional(),
   console: z.string(),
   /** host quietness over this boot's measured iterations */
