@@ -170,6 +170,9 @@ describe('mad outliers', () => {
   it('zero MAD falls back to mean absolute deviation; zero spread flags none', () => {
     assert.deepEqual(madOutliers([10, 10, 10, 10, 50]), [4]);
     assert.deepEqual(madOutliers([7, 7, 7]), []);
+    // fewer than 5 values flag nothing: with 3, MAD is the smaller gap to the median
+    assert.deepEqual(madOutliers([2695, 2696.9, 2697]), []);
+    assert.deepEqual(madOutliers([10, 10, 10, 50]), []);
     assert.deepEqual(modifiedZScores([1, 2]), [0, 0]);
   });
 });
