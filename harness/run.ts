@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
-import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
+import { attemptDir, buildJob, iterationVerdictFile, parseWorkloadVersions, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
 import { keyValues } from './machines/ssh-kexec.js';
@@ -233,10 +233,8 @@ function readGuestFacts(shareDir: string, boot: Boot, driver: TracerDriver | nul
       facts.cmdline = sys.cmdline;
     }
     if (sys.scratch) facts.scratch = sys.scratch;
-    for (const w of boot.workloads) {
-      const wv = out(`${w.name}/${w.name}-version.out`);
-      if (wv) facts.workloadVersions[w.name] = wv.trim();
-    }
+    const versions = parseWorkloadVersions(out('boot/workload-versions.out') ?? '');
+    for (const w of boot.workloads) if (versions[w.name]) facts.workloadVersions[w.name] = versions[w.name];
   } catch (e) {
     facts.note = `${boot.id}: guest facts not recorded: ${reason(e)}`;
   }

@@ -11,7 +11,7 @@ import { icountNotes } from '../harness/cli/bench.js';
 import { loadSuite } from '../harness/config.js';
 import { ExitCode, TracebenchError } from '../harness/errors.js';
 import { parseDeb822, parseSourcesList, pickMirror } from '../harness/image/mirror.js';
-import { buildJob } from '../harness/job.js';
+import { buildJob, parseWorkloadVersions } from '../harness/job.js';
 import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
 import { plan } from '../harness/plan.js';
@@ -88,6 +88,21 @@ describe('guest job', () => {
     assert.ok(sh.indexOf('wait_verdict') < sh.indexOf('workload dbench 1'), 'verdict before any workload');
     assert.match(job.files['frag/tracer-setup.sh'], /echo sched:sched_switch >> \/sys\/kernel\/tracing\/set_event/);
     assert.match(job.files['frag/tracer-setup.sh'], /buffer_size_kb/);
+  });
+  test('every workload version comes from one fragment; a workload without setup or teardown gets no fragment for it', async () => {
+    const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
+    const sh = job.files['job.sh'];
+    assert.equal((sh.match(/run workload-versions /g) ?? []).length, 1);
+    assert.ok(sh.indexOf('run workload-versions') < sh.indexOf('workload dbench 1'), 'versions before any workload');
+    // dbench declares neither: its iterations run under a plain `if true`
+    assert.ok(!('frag/dbench-setup.sh' in job.files) && !('frag/dbench-teardown.sh' in job.files) && !('frag/dbench-version.sh' in job.files));
+    assert.match(sh, /^if true; then$/m);
+    // the fragment's sections read back per workload; one that fails leaves the others
+    const d = tmp();
+    const frag = job.files['frag/workload-versions.sh'].replace("dpkg-query -W -f '${Version}\\n' dbench", 'echo 4.0-2');
+    writeFileSync(join(d, 'v.sh'), `${frag}\necho '== workload broken'\n( false\n) || true\n`);
+    const r = await execa('sh', ['-e', join(d, 'v.sh')]);
+    assert.deepEqual(parseWorkloadVersions(r.stdout), { dbench: '4.0-2', broken: '' });
   });
   test('vanilla runs no tracer fragments', () => {
     const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
