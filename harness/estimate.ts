@@ -15,7 +15,7 @@ import type { Manifest } from './store/schema.js';
  */
 const BOOT_OVERHEAD_S = 30;
 /** per-iteration cost of workloads that do not run for a fixed time: measured under TCG (README) */
-const UNTIMED_ITERATION_S: Record<string, number> = { kernbench: 60, 'syscall-loop': 5 };
+const UNTIMED_ITERATION_S: Record<string, number> = { kernbench: 60, 'syscall-loop': 5, 'pipe-pingpong': 6 };
 
 function lastRunOf(suiteName: string, resultsRoot: string): Manifest | undefined {
   if (!existsSync(resultsRoot)) return undefined;

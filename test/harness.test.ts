@@ -14,6 +14,7 @@ import { parseDeb822, parseSourcesList, pickMirror } from '../harness/image/mirr
 import { buildJob, parseWorkloadVersions } from '../harness/job.js';
 import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
+import { estimatePlan } from '../harness/estimate.js';
 import { plan } from '../harness/plan.js';
 import { iterationSample, parseStatus } from '../harness/run.js';
 import { appendSample, readSamples } from '../harness/store/store.js';
@@ -367,6 +368,20 @@ describe('cli', () => {
     const r = await cli(['bench', '--suite', join(FIX, 'suites/tiny.yaml'), '--dry-run']);
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.stdout.split('\n').filter((l) => l.includes('boot-0')).length, 4);
+  });
+  test('--dry-run estimates from the workloads without an earlier run, from its boots with one', () => {
+    const suite = loadSuite('quick');
+    const boots = plan(suite);
+    // 30 s per boot, dbench 10+5 s, tbench 7+5 s, the two loops 5 and 6 s: 68 s x 15 boots
+    assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 17 min for 15 boots, from the workloads' durations/);
+    const root = tmp();
+    const run = join(root, 'r1');
+    mkdirSync(run);
+    const boot = (n: number, config: string, wallS: number) => ({ boot: n, round: 1, kernel: 'debian', config, status: 'finished', wallS, console: '' });
+    const m = JSON.parse(readFileSync(join(FIX, 'results/tcg-mixed/manifest.json'), 'utf8'));
+    writeFileSync(join(run, 'manifest.json'), JSON.stringify({ ...m, runId: 'r1', suite: { ...m.suite, name: 'quick' }, source: 'bench', boots: [boot(1, 'vanilla', 50), boot(2, 'lttng', 90)] }));
+    // vanilla 3 x 50 s, lttng 3 x 90 s; the configurations without a measured boot take their mean, 70 s: 17.5 min
+    assert.match(estimatePlan(suite, boots, root), /^estimated wall time: 18 min for 15 boots, from 2 measured boots of run r1/);
   });
   test('parse: garbage exits non-zero naming the problem', async () => {
     const dir = tmp();
