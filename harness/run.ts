@@ -46,11 +46,31 @@ function driverFor(tracer: string): TracerDriver | null {
 
 const readIf = (p: string) => (existsSync(p) ? readFileSync(p, 'utf8') : undefined);
 
-/** `rc=0 start=123.4 end=125.6` written by the guest job's run(). */
-export function parseStatus(text: string | undefined): { rc: number; start: number; end: number } | undefined {
+/** The guest's wall clock and uptime read together at the job's start (out/clock: `epoch=<s> uptime=<s>`). */
+export interface GuestClock {
+  epoch: number;
+  uptime: number;
+}
+
+export function parseGuestClock(text: string | undefined): GuestClock | undefined {
+  const m = /epoch=([\d.]+) uptime=([\d.]+)/.exec(text ?? '');
+  return m ? { epoch: Number(m[1]), uptime: Number(m[2]) } : undefined;
+}
+
+/**
+ * `rc=0 start=28.65 end=29.05 clock=uptime` written by the guest job's run(): the
+ * guest's uptime, read with a shell builtin (a `date` is a fork and an exec, ~55 ms
+ * of host time each under TCG), placed on the guest's wall clock with out/clock.
+ * Older jobs wrote epoch seconds (`rc=0 start=1796118021.38 end=...`, no clock=).
+ * `start` is epoch seconds when it can be placed, undefined when it cannot.
+ */
+export function parseStatus(text: string | undefined, clock?: GuestClock): { rc: number; start?: number; durationS: number } | undefined {
   if (!text) return undefined;
-  const m = /rc=(\d+) start=([\d.]+) end=([\d.]+)/.exec(text);
-  return m ? { rc: Number(m[1]), start: Number(m[2]), end: Number(m[3]) } : undefined;
+  const m = /rc=(\d+) start=([\d.]+) end=([\d.]+)( clock=uptime)?/.exec(text);
+  if (!m) return undefined;
+  const [start, end] = [Number(m[2]), Number(m[3])];
+  const epochStart = !m[4] ? start : clock ? clock.epoch + (start - clock.uptime) : undefined;
+  return { rc: Number(m[1]), start: epochStart, durationS: Math.max(0, end - start) };
 }
 
 function tail(text: string | undefined, lines = 8): string {
@@ -95,10 +115,10 @@ export function iterationSample(
     ...(it.maxAttempts > 1 ? { attempt } : {}),
     ...(host ? { host } : {}),
   };
-  const st = parseStatus(readIf(join(dir, `${it.workload}-run.status`)));
+  const st = parseStatus(readIf(join(dir, `${it.workload}-run.status`)), parseGuestClock(readIf(join(shareDir, 'out/clock'))));
   if (!st) return { ...base, error: `iteration did not complete (boot ${bootStatus})` };
-  base.durationS = Math.max(0, st.end - st.start);
-  base.startedAt = new Date(st.start * 1000).toISOString();
+  base.durationS = st.durationS;
+  if (st.start !== undefined) base.startedAt = new Date(st.start * 1000).toISOString();
   const stdout = readIf(join(dir, `${it.workload}-run.out`)) ?? '';
   if (st.rc !== 0) {
     return { ...base, error: `workload exited ${st.rc}: ${tail(readIf(join(dir, `${it.workload}-run.err`)) || stdout)}` };

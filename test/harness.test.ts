@@ -16,7 +16,7 @@ import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
 import { estimatePlan } from '../harness/estimate.js';
 import { plan } from '../harness/plan.js';
-import { iterationSample, parseStatus } from '../harness/run.js';
+import { iterationSample, parseGuestClock, parseStatus } from '../harness/run.js';
 import { appendSample, readSamples } from '../harness/store/store.js';
 import { ftrace, ftraceOptions, parseFtraceStats } from '../harness/tracers/ftrace.js';
 import { workloads } from '../workloads/index.js';
@@ -349,8 +349,24 @@ describe('store and samples', () => {
     const s = iterationSample(tmp(), 'raw/b1', boot, { workload: 'dbench', iteration: 2, warmup: false, dir: 'out/dbench/iter-2', maxAttempts: 1 }, null, {}, 'timeout');
     assert.equal(s.status, 'failed');
     assert.match(s.error!, /did not complete \(boot timeout\)/);
-    assert.deepEqual(parseStatus('rc=3 start=1.5 end=2\n'), { rc: 3, start: 1.5, end: 2 });
+    // an older job's epoch seconds
+    assert.deepEqual(parseStatus('rc=3 start=1.5 end=2\n'), { rc: 3, start: 1.5, durationS: 0.5 });
     assert.equal(parseStatus('garbage'), undefined);
+  });
+  test('a status in uptime seconds is placed on the guest wall clock by out/clock', () => {
+    const clock = parseGuestClock('epoch=1796118000.25 uptime=28.25\n');
+    assert.deepEqual(clock, { epoch: 1796118000.25, uptime: 28.25 });
+    assert.deepEqual(parseStatus('rc=0 start=30.25 end=42.75 clock=uptime\n', clock), { rc: 0, start: 1796118002.25, durationS: 12.5 });
+    // without the clock file the duration stands, the start is unknown
+    assert.deepEqual(parseStatus('rc=0 start=30.25 end=42.75 clock=uptime\n'), { rc: 0, start: undefined, durationS: 12.5 });
+    const [boot] = plan(loadSuite(join(FIX, 'suites/tiny.yaml')));
+    const dir = tmp();
+    mkdirSync(join(dir, 'out/dbench/iter-2'), { recursive: true });
+    writeFileSync(join(dir, 'out/clock'), 'epoch=1796118000.25 uptime=28.25\n');
+    writeFileSync(join(dir, 'out/dbench/iter-2/dbench-run.status'), 'rc=1 start=30.25 end=42.75 clock=uptime\n');
+    const s = iterationSample(dir, 'raw/b1', boot, { workload: 'dbench', iteration: 2, warmup: false, dir: 'out/dbench/iter-2', maxAttempts: 1 }, null, {}, 'finished');
+    assert.equal(s.durationS, 12.5);
+    assert.equal(s.startedAt, new Date(1796118002250).toISOString());
   });
 });
 
