@@ -135,16 +135,11 @@ export function iterationSample(
     if (!collect || collect.rc !== 0) {
       return { ...base, error: `tracer stats were not collected: ${tail(readIf(join(dir, 'tracer-collect.err')))}` };
     }
+    // what collect left for the host was reduced by reduceCollects, in time order
+    const failed = readIf(join(dir, REDUCE_ERROR));
+    if (failed) return { ...base, error: `tracer stats: ${failed.trim()} (raw output: ${join(base.raw!, 'tracer-collect.out')})` };
     try {
-      // what collect left for the host (GuestContext.traceToHost) is reduced here, once: the
-      // reduction is kept beside the collect output, so the raw directory stays complete
-      const reducedFile = join(dir, 'tracer-collect-host.out');
-      let reduced = readIf(reducedFile) ?? '';
-      if (!reduced && driver.reduceOnHost) {
-        reduced = driver.reduceOnHost(dir, options);
-        if (reduced) writeFileSync(reducedFile, reduced);
-      }
-      base.trace = driver.parseStats((readIf(join(dir, 'tracer-collect.out')) ?? '') + reduced, options);
+      base.trace = driver.parseStats((readIf(join(dir, 'tracer-collect.out')) ?? '') + (readIf(join(dir, REDUCED)) ?? ''), options);
     } catch (e) {
       return { ...base, error: `tracer stats: ${reason(e)} (raw output: ${join(base.raw!, 'tracer-collect.out')})` };
     }
@@ -152,6 +147,42 @@ export function iterationSample(
   // measured, but the host took CPU from the guest meanwhile: kept and shown, not used
   if (host && !host.quiet) return { ...base, status: 'noisy', error: `host interference: ${host.reasons.join('; ')}` };
   return { ...base, status: 'ok' };
+}
+
+/** what the host reduced from a collect's output (TracerDriver.reduceOnHost), kept beside it in raw */
+const REDUCED = 'tracer-collect-host.out';
+const REDUCE_ERROR = 'tracer-collect-host.err';
+
+/**
+ * Reduce, on the host, what every collect of the boot left for it
+ * (GuestContext.traceToHost), once and in the order the guest ran them: a flight
+ * recorder's snapshot is cut against the collect before it. The reduction is kept
+ * in raw beside the collect output (a later parse reads it back), a failure as
+ * REDUCE_ERROR, which fails that iteration only.
+ */
+export function reduceCollects(shareDir: string, iterations: JobFiles['iterations'], driver: TracerDriver | null, options: unknown): void {
+  if (!driver?.reduceOnHost) return;
+  let previous: string | undefined;
+  for (const it of iterations) {
+    for (const a of attemptsOf(shareDir, it)) {
+      const dir = join(shareDir, attemptDir(it.dir, a));
+      const done = readIf(join(dir, REDUCED));
+      if (done !== undefined) {
+        previous = done;
+        continue;
+      }
+      if (parseStatus(readIf(join(dir, 'tracer-collect.status')))?.rc !== 0) continue;
+      try {
+        const reduced = driver.reduceOnHost(dir, options, previous);
+        if (reduced) {
+          writeFileSync(join(dir, REDUCED), reduced);
+          previous = reduced;
+        }
+      } catch (e) {
+        writeFileSync(join(dir, REDUCE_ERROR), `${reason(e)}\n`);
+      }
+    }
+  }
 }
 
 /** Every try the guest wrote for one iteration, in order (try 1 is always listed). */
@@ -352,6 +383,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   if (ctx.stopped?.()) return undefined;
   // where the boot's time went, by the host's clock (the console's marks carry the guest's uptime)
   writeFileSync(join(shareDir, 'marks-host.log'), result.marks.map((m) => `${m.atS.toFixed(2)} ${m.text}\n`).join(''));
+  reduceCollects(shareDir, job.iterations, driver, options);
   const guest = readGuestFacts(shareDir, boot, driver);
   const retry = result.status === 'panic' && attempt <= PANIC_RETRIES;
   const samples: Sample[] = [];

@@ -186,8 +186,10 @@ export interface TracerDriver<O = any> {
    * Host side, before parseStats: reduce what collect left in the iteration's output
    * directory `dir` (GuestContext.traceToHost) to raw text that is appended to the
    * collect output, and remove it. Returns '' when collect left nothing.
+   * `previous` is the reduction of the boot's collect before this one (in time
+   * order, undefined for the first): a flight recorder's snapshot is cut against it.
    */
-  reduceOnHost?(dir: string, o: O): string;
+  reduceOnHost?(dir: string, o: O, previous?: string): string;
   teardown?(o: O, ctx: GuestContext): string[];
   /** options worth recording in the manifest in readable form (mode, buffer sizes ...) */
   describe(o: O): Record<string, unknown>;

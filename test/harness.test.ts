@@ -16,11 +16,11 @@ import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
 import { estimatePlan } from '../harness/estimate.js';
 import { plan } from '../harness/plan.js';
-import { iterationSample, parseGuestClock, parseStatus } from '../harness/run.js';
+import { iterationSample, parseGuestClock, parseStatus, reduceCollects } from '../harness/run.js';
 import { appendSample, readSamples } from '../harness/store/store.js';
 import { ftrace, ftraceOptions, parseFtraceStats } from '../harness/tracers/ftrace.js';
 import { workloads } from '../workloads/index.js';
-import type { Workload } from '../harness/types.js';
+import type { TracerDriver, Workload } from '../harness/types.js';
 
 const FIX = join(import.meta.dirname, 'fixtures');
 const tmp = () => mkdtempSync(join(tmpdir(), 'tracebench-test-'));
@@ -352,6 +352,33 @@ describe('store and samples', () => {
     // an older job's epoch seconds
     assert.deepEqual(parseStatus('rc=3 start=1.5 end=2\n'), { rc: 3, start: 1.5, durationS: 0.5 });
     assert.equal(parseStatus('garbage'), undefined);
+  });
+  test("the host reduces every collect once, in the order the guest ran them, each against the one before", () => {
+    const dir = tmp();
+    const its = [1, 2, 3].map((i) => ({ workload: 'dbench', iteration: i, warmup: false, dir: `out/dbench/iter-${i}`, maxAttempts: 2 }));
+    for (const d of ['iter-1', 'iter-1-try2', 'iter-2', 'iter-3']) {
+      mkdirSync(join(dir, 'out/dbench', d), { recursive: true });
+      writeFileSync(join(dir, 'out/dbench', d, 'tracer-collect.status'), d === 'iter-2' ? 'rc=1 start=1 end=2\n' : 'rc=0 start=1 end=2\n');
+    }
+    const calls: [string, string | undefined][] = [];
+    const driver = {
+      ...ftrace,
+      reduceOnHost: (d: string, _o: unknown, previous?: string) => {
+        const name = d.slice(d.lastIndexOf('/') + 1);
+        calls.push([name, previous]);
+        if (name === 'iter-3') throw new Error('babeltrace2 is not installed on this host');
+        return `reduced ${name}`;
+      },
+    } as unknown as TracerDriver;
+    reduceCollects(dir, its, driver, {});
+    // a failed collect (iter-2) is skipped: the next one is cut against the last that was reduced
+    assert.deepEqual(calls, [['iter-1', undefined], ['iter-1-try2', 'reduced iter-1'], ['iter-3', 'reduced iter-1-try2']]);
+    assert.equal(readFileSync(join(dir, 'out/dbench/iter-1-try2/tracer-collect-host.out'), 'utf8'), 'reduced iter-1-try2');
+    assert.match(readFileSync(join(dir, 'out/dbench/iter-3/tracer-collect-host.err'), 'utf8'), /not installed/);
+    // once kept, a reduction is read back, never redone
+    calls.length = 0;
+    reduceCollects(dir, its, driver, {});
+    assert.deepEqual(calls, [['iter-3', 'reduced iter-1-try2']]);
   });
   test('a status in uptime seconds is placed on the guest wall clock by out/clock', () => {
     const clock = parseGuestClock('epoch=1796118000.25 uptime=28.25\n');

@@ -14,6 +14,7 @@ import { instrumentationSchema, resolveEvents } from '../harness/config.js';
 import { TracebenchError } from '../harness/errors.js';
 import {
   countOnHost,
+  HOST_TRACE,
   lttng,
   lttngOptions,
   nativeNames,
@@ -23,9 +24,11 @@ import {
   parseLttngVersion,
   planEvents,
   probeModules,
+  reduceLttngOnHost,
   trimToNewPackets,
 } from '../harness/tracers/lttng/index.js';
 import { parsePacketHeaders, snapshotVolume } from '../harness/tracers/lttng/packets.js';
+import { snapshotSections } from '../harness/tracers/lttng/snapshot-host.js';
 import {
   parseAvailableSyscalls,
   parseCounter,
@@ -34,6 +37,7 @@ import {
   parseMiSession,
   parseStopWarning,
   parseTraceFiles,
+  sections,
 } from '../harness/tracers/lttng/parse.js';
 
 const FX = join(import.meta.dirname, 'fixtures', 'lttng');
@@ -405,5 +409,79 @@ describe('lttng packet walk in the guest', () => {
     const out = execFileSync('sh', ['-ec', packetDumpLines(dir).join('\n')], { encoding: 'utf8' });
     const h = parsePacketHeaders(out);
     assert.deepEqual(h.map((p) => [p.stream, p.offset, p.seq, p.packetBits]), [['tbchan_0', 0, 5, 32768], ['tbchan_0', 4096, 6, 65536]]);
+  });
+});
+
+describe('lttng packet walk on the host (snapshot-host.ts)', () => {
+  // a snapshot as the consumer writes it: two CPUs' stream files of whole packets, metadata, an index
+  const packet = (seq: number, bytes: number) => {
+    const b = Buffer.alloc(bytes, seq);
+    b.writeBigUInt64LE(0xc1fc1fc1n, 0);
+    b.writeBigUInt64LE(BigInt(bytes * 8 - 64), 48);
+    b.writeBigUInt64LE(BigInt(bytes * 8), 56);
+    b.writeBigUInt64LE(BigInt(seq), 64);
+    return b;
+  };
+  const snapshot = (root: string) => {
+    const k = join(root, 'snapshot-1-x-0', 'kernel');
+    mkdirSync(join(k, 'index'), { recursive: true });
+    writeFileSync(join(k, 'tbchan_0'), Buffer.concat([packet(5, 4096), packet(6, 8192), packet(7, 4096)]));
+    writeFileSync(join(k, 'tbchan_1'), Buffer.concat([packet(3, 4096), packet(4, 4096)]));
+    writeFileSync(join(k, 'metadata'), 'meta');
+    writeFileSync(join(k, 'index', 'tbchan_0.idx'), 'idx');
+    return root;
+  };
+  const tree = (dir: string) => execFileSync('sh', ['-c', `cd ${dir} && find . -type f | sort | while read f; do echo "$f $(cksum < "$f")"; done`], { encoding: 'utf8' });
+  it('dumps, cuts and lists exactly what the guest walk does', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tb-lttng-hostwalk-'));
+    // the previous collect saw cpu0 up to seq 5 and cpu1 up to seq 4
+    const previous = [`packet tbchan_0 0 3254525889 0 0 0 0 0 32704 32768 5 0 0`, `packet tbchan_1 0 3254525889 0 0 0 0 0 32704 32768 4 0 0`].join('\n');
+    const guest = snapshot(join(root, 'guest'));
+    const state = join(root, 'state');
+    mkdirSync(state);
+    writeFileSync(join(state, 'packets.txt'), `${previous}\n`);
+    const guestDump = execFileSync('sh', ['-ec', `{\n${packetDumpLines(guest).join('\n')}\n} > ${state}/packets.new; cat ${state}/packets.new`], { encoding: 'utf8' });
+    execFileSync('sh', ['-e', '-c', trimToNewPackets(guest, state).join('\n')]);
+    const host = snapshot(join(root, 'host'));
+    const raw = snapshotSections(host, previous);
+    const s = sections(raw);
+    assert.equal(s.packets!.trim(), guestDump.trim());
+    assert.equal(s['previous-packets']!.trim(), previous);
+    assert.equal(tree(host), tree(guest), 'the same files, cut the same way');
+    const sorted = (t: string) => t.trim().split('\n').sort();
+    assert.deepEqual(sorted(s.files!), sorted(execFileSync('find', [guest, '-type', 'f', '-printf', '%s %P\\n'], { encoding: 'utf8' })));
+    // cpu0 keeps seq 6 and 7 (from offset 4096), cpu1 had nothing new and is gone
+    assert.equal(readFileSync(join(host, 'snapshot-1-x-0/kernel/tbchan_0')).length, 8192 + 4096);
+    assert.equal(existsSync(join(host, 'snapshot-1-x-0/kernel/tbchan_1')), false);
+  });
+  it('each collect is cut against the one before it, in the order the guest ran them', () => {
+    const root = mkdtempSync(join(tmpdir(), 'tb-lttng-hostwalk-'));
+    const bin = join(root, 'bin');
+    mkdirSync(bin);
+    const counter = readFileSync(join(FX, 'tiny-counter.txt'), 'utf8').split('\n\n')[0]!;
+    writeFileSync(join(bin, 'babeltrace2'), `#!/bin/sh\ncat <<'X'\n${counter}\nX\n`, { mode: 0o755 });
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const first = join(root, 'iter-1');
+      snapshot(join(first, HOST_TRACE));
+      const r1 = reduceLttngOnHost(first, lttngOptions.parse({}));
+      // before the first collect every packet is new; the copy goes once counted
+      assert.equal(sections(r1)['previous-packets']!.trim(), '');
+      assert.match(r1, /== counter\n/);
+      assert.ok(!existsSync(join(first, HOST_TRACE)));
+      const second = join(root, 'iter-2');
+      snapshot(join(second, HOST_TRACE));
+      const r2 = reduceLttngOnHost(second, lttngOptions.parse({}), r1);
+      assert.equal(sections(r2)['previous-packets']!.trim(), sections(r1).packets!.trim());
+      // the same snapshot again: nothing above the previous newest sequence numbers
+      assert.equal(sections(r2).files!.trim(), '4 snapshot-1-x-0/kernel/metadata');
+      // streaming: counted only
+      const chunk = join(root, 'iter-s');
+      mkdirSync(join(chunk, HOST_TRACE), { recursive: true });
+      assert.doesNotMatch(reduceLttngOnHost(chunk, lttngOptions.parse({ mode: 'streaming' }), r2), /== packets/);
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

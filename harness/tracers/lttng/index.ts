@@ -45,6 +45,7 @@ import type { GuestContext, ResolvedEvent, TraceStats, TracerDriver } from '../.
 import { filterSchema, namePattern } from '../native-grammar.js';
 import { shellQuote } from '../shell.js';
 import { parsePacketHeaders, snapshotVolume } from './packets.js';
+import { snapshotSections } from './snapshot-host.js';
 import {
   parseAvailableSyscalls,
   parseCounter,
@@ -295,6 +296,18 @@ export function countOnHost(dir: string): string {
   return `\n== counter\n${out}`;
 }
 
+/**
+ * What collect left for the host, reduced: the flight recorder's snapshot walked and
+ * cut to this iteration's packets against the previous collect's (its reduction's
+ * packets section, in time order), then counted; a streaming chunk only counted.
+ */
+export function reduceLttngOnHost(dir: string, o: LttngOptions, previous?: string): string {
+  const trace = join(dir, HOST_TRACE);
+  if (!existsSync(trace)) return '';
+  const walked = o.mode === 'streaming' ? '' : snapshotSections(trace, sections(previous ?? '').packets?.trim() ?? '');
+  return walked + countOnHost(dir);
+}
+
 export function parseLttngStats(raw: string, o: LttngOptions): TraceStats {
   const s = sections(raw);
   const now = channelOf(s.list ?? '', 'the collect output');
@@ -491,12 +504,17 @@ export const lttng: TracerDriver<LttngOptions> = {
       ];
     }
     const dir = snapshotDir(ctx);
-    return [
+    const record = [
       `rm -rf ${dir}`,
       // on an active session this flushes the packets being written (flush_empty): the iteration's last packet closes here
       `lttng snapshot record --session ${SESSION} > /dev/null`,
       `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
       `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
+    ];
+    // the host walks the packets, cuts the snapshot and counts it (snapshot-host.ts)
+    if (ctx.traceToHost) return [...record, countLine(dir, ctx), `rm -rf ${dir}`];
+    return [
+      ...record,
       `echo "== previous-packets"; cat ${STATE}/packets.txt 2>/dev/null || true`,
       `{`,
       ...packetDumpLines(dir),
@@ -511,7 +529,7 @@ export const lttng: TracerDriver<LttngOptions> = {
     ];
   },
   parseStats: parseLttngStats,
-  reduceOnHost: countOnHost,
+  reduceOnHost: reduceLttngOnHost,
   // destroy unregisters the probes (text patching again): after the last workload
   teardown: () => [
     `lttng destroy ${SESSION} || true`,
