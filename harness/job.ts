@@ -240,8 +240,8 @@ export function buildJob(input: JobInput): JobFiles {
     `TB=${GUEST_SHARE}`,
     // progress markers go to the serial console, which the host reads live
     // ... and to out/marks.log, for a machine whose console is not logged (a lab box without ser2net)
-    // shell builtins where a command would do: under TCG every fork+exec costs ~0.1 s of
-    // host time, and a boot runs ~20 fragments
+    // shell builtins where a command would do: under TCG a fork and an exec cost
+    // ~0.05-0.1 s of host time, and a boot runs 10-30 fragments
     `mark() { read up _ < /proc/uptime; l="TB-MARK $* up=$up"; echo "$l" > /dev/console; echo "$l" >> $TB/out/marks.log; }`,
     'run() {',
     '  [ -d "$2" ] || mkdir -p "$2"',
