@@ -152,6 +152,13 @@ async function startOrResume(r: BenchRun, d: BenchDeps): Promise<Manifest> {
   return manifest;
 }
 
+/** The manifest note of a host already busy before the run, naming its heaviest processes. */
+export function busyNote(load: { busyCores: number; top: string[]; cores: number }): string {
+  // nothing named: the time went to processes that exited within the sample, or to the kernel
+  const who = load.top.length ? load.top.slice(0, 3).join(', ') : 'no process still running: short-lived ones or the kernel';
+  return `host busy before the run: other processes used ${load.busyCores.toFixed(2)} of ${load.cores} cores (${who})`;
+}
+
 /** Runs (or resumes) a suite on a machine; returns the finished manifest. Throws exit 130 when interrupted. */
 export async function runBench(r: BenchRun, d: BenchDeps): Promise<Manifest> {
   const { suite, outDir } = r;
@@ -161,7 +168,7 @@ export async function runBench(r: BenchRun, d: BenchDeps): Promise<Manifest> {
   // the host's own counters judge every iteration; say now if it is already busy
   const load = await d.hostLoad?.();
   if (load && load.busyCores > (d.maxOtherCores ?? Infinity)) {
-    const note = `host busy before the run: other processes used ${load.busyCores.toFixed(2)} of ${load.cores} cores (${load.top.slice(0, 3).join(', ')})`;
+    const note = busyNote(load);
     d.say(`warning: ${note}. Noisy iterations are repeated, then flagged and left out of the statistics; a quiet host gives more usable samples.`);
     manifest.notes.push(note);
   }

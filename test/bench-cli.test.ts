@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { timeBreakdown } from '../harness/bench.js';
+import { busyNote, timeBreakdown } from '../harness/bench.js';
 import { runCli } from '../harness/cli/main.js';
 import { TracebenchError } from '../harness/errors.js';
 import type { ImageInfo } from '../harness/image/build.js';
@@ -105,5 +105,12 @@ describe('the time line', () => {
     // a run recorded before initUpS existed
     const old = { ...m, boots: m.boots.map((b) => ({ ...b, initUpS: undefined })) };
     assert.doesNotMatch(timeBreakdown(old), /guest's init/);
+  });
+});
+
+describe('a host busy before the run', () => {
+  test('the note names the heaviest processes, or says none was still running', () => {
+    assert.equal(busyNote({ busyCores: 1.234, top: ['cc1 (42) 0.90 cores', 'ld (43) 0.20 cores', 'make (41) 0.05 cores', 'sh (40) 0.01 cores'], cores: 2 }), 'host busy before the run: other processes used 1.23 of 2 cores (cc1 (42) 0.90 cores, ld (43) 0.20 cores, make (41) 0.05 cores)');
+    assert.match(busyNote({ busyCores: 0.64, top: [], cores: 2 }), /0\.64 of 2 cores \(no process still running: short-lived ones or the kernel\)$/);
   });
 });
