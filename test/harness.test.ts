@@ -105,6 +105,29 @@ describe('guest job', () => {
     const r = await execa('sh', ['-e', join(d, 'v.sh')]);
     assert.deepEqual(parseWorkloadVersions(r.stdout), { dbench: '4.0-2', broken: '' });
   });
+  test("the job's run() times a fragment by the guest's uptime and out/clock places it on the wall clock", async () => {
+    const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
+    const d = tmp();
+    // the job's own functions, with the share in a temporary directory and the console a file
+    const sh = job.files['job.sh'].replace('TB=/tb', `TB=${d}`).replaceAll('/dev/console', `${d}/console`);
+    const prologue = sh.slice(0, sh.indexOf('mark job-start'));
+    mkdirSync(join(d, 'frag'), { recursive: true });
+    mkdirSync(join(d, 'out'));
+    writeFileSync(join(d, 'frag/ok.sh'), 'echo "out=$TB_OUT"\n');
+    writeFileSync(join(d, 'frag/bad.sh'), 'false\necho never\n');
+    const script = `${prologue}read up _ < /proc/uptime\necho "epoch=$(date +%s.%N) uptime=$up" > $TB/out/clock\nrun ok $TB/out/x\nrun bad $TB/out/x || echo "bad=$?"\n`;
+    const r = await execa('sh', ['-c', script]);
+    assert.match(r.stdout, /^bad=1$/m);
+    const ok = readFileSync(join(d, 'out/x/ok.status'), 'utf8');
+    assert.match(ok, /^rc=0 start=[\d.]+ end=[\d.]+ clock=uptime$/m);
+    assert.equal(readFileSync(join(d, 'out/x/ok.out'), 'utf8'), `out=${d}/out/x\n`);
+    assert.match(readFileSync(join(d, 'out/x/bad.status'), 'utf8'), /^rc=1 /);
+    assert.equal(readFileSync(join(d, 'out/x/bad.out'), 'utf8'), '', 'sh -e stops at the failing command');
+    // the marks carry the uptime too; the status reads back with a start on the wall clock
+    assert.match(readFileSync(join(d, 'out/marks.log'), 'utf8'), /^TB-MARK frag ok rc=0 up=[\d.]+\nTB-MARK frag bad rc=1 up=[\d.]+$/m);
+    const st = parseStatus(ok, parseGuestClock(readFileSync(join(d, 'out/clock'), 'utf8')))!;
+    assert.ok(Math.abs(st.start! - Date.now() / 1000) < 60, `${st.start} is now`);
+  });
   test('vanilla runs no tracer fragments', () => {
     const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
     assert.equal(job.needsVerdict, false);
