@@ -9,19 +9,6 @@ import { shellQuote } from './shell-quote.js';
 import type { Boot } from './plan.js';
 import type { GuestContext, TracerDriver, ResolvedEvent, Workload } from './types.js';
 
-/** The header of a workload's section in out/boot/workload-versions.out: "== workload <name>". */
-export const VERSION_SECTION = '== workload';
-
-/** Each workload's version output from the workload-versions fragment, by workload name. */
-export function parseWorkloadVersions(text: string): Record<string, string> {
-  const lines: Record<string, string[]> = {};
-  let name: string | undefined;
-  for (const line of text.split('\n')) {
-    if (line.startsWith(`${VERSION_SECTION} `)) lines[(name = line.slice(VERSION_SECTION.length + 1).trim())] ??= [];
-    else if (name !== undefined) lines[name]!.push(line);
-  }
-  return Object.fromEntries(Object.entries(lines).map(([k, v]) => [k, v.join('\n').trim()]));
-}
 
 /** Where the share is mounted in the guest. */
 export const GUEST_SHARE = '/tb';
@@ -178,12 +165,13 @@ export function buildJob(input: JobInput): JobFiles {
   }
 
   // every workload's version in one fragment (a fragment costs ~0.3 s of host time
-  // under TCG): a section per workload, one that fails does not stop the others
+  // under TCG): a "== <workload>" section each (sections.ts), one that fails does not
+  // stop the others
   body.push(`run workload-versions ${B} || true`);
   frag(
     'workload-versions',
     boot.workloads.flatMap((spec) => [
-      `echo ${shellQuote(`${VERSION_SECTION} ${spec.name}`)}`,
+      `echo ${shellQuote(`== ${spec.name}`)}`,
       `( ${(input.workloads[spec.name].versionCommands?.(spec.params) ?? ['true']).join('\n')}\n) || true`,
     ]),
   );

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
-import { attemptDir, buildJob, iterationVerdictFile, parseWorkloadVersions, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
+import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
 import { keyValues } from './machines/ssh-kexec.js';
@@ -14,6 +14,7 @@ import type { BootRecord, HostInterference, Manifest, Sample } from './store/sch
 import { tracers } from './tracers/index.js';
 import type { ResolvedEvent, TracerDriver, Workload } from './types.js';
 import { workloads } from '../workloads/index.js';
+import { sections } from './sections.js';
 
 export type RunEvent =
   | { kind: 'boot-start'; boot: Boot; total: number }
@@ -284,8 +285,8 @@ function readGuestFacts(shareDir: string, boot: Boot, driver: TracerDriver | nul
       facts.cmdline = sys.cmdline;
     }
     if (sys.scratch) facts.scratch = sys.scratch;
-    const versions = parseWorkloadVersions(out('boot/workload-versions.out') ?? '');
-    for (const w of boot.workloads) if (versions[w.name]) facts.workloadVersions[w.name] = versions[w.name];
+    const versions = sections(out('boot/workload-versions.out') ?? '');
+    for (const w of boot.workloads) if (versions[w.name]?.trim()) facts.workloadVersions[w.name] = versions[w.name]!.trim();
   } catch (e) {
     facts.note = `${boot.id}: guest facts not recorded: ${reason(e)}`;
   }

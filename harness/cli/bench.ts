@@ -108,7 +108,8 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
       notes: [
         ...(accel.accel === 'tcg' ? ['EMULATED (TCG): relative overheads under emulation are not those of hardware'] : methodologyWarnings(await localHostFacts(), { tune: suite.machine.tune })),
         ...icountNotes(suite.machine.icount, accel.accel === 'kvm' ? 'KVM' : undefined),
-        ...(image.pvhKernel ? [PVH_NOTE] : []),
+        // what QEMU is given to boot, not what the image offers
+        ...(example.kernel === image.pvhKernel ? [PVH_NOTE] : []),
       ],
     },
   };

@@ -3,6 +3,7 @@
 // verified through `info`, and counted exactly through `stats`.
 import { z } from 'zod';
 import { ExitCode, ParseError, TracebenchError } from '../errors.js';
+import { sections } from '../sections.js';
 import type { ResolvedEvent, TraceStats, TracerDriver } from '../types.js';
 import { parseInfo } from './ktrace-decode.js';
 import { namePattern } from './native-grammar.js';
@@ -103,19 +104,6 @@ export function parseKtraceStatsFile(raw: string): KtraceStatsFile {
   return { perCpu, total, perEvent };
 }
 
-/** Split the collect output into its "== name" sections. */
-function sections(raw: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let cur: string | undefined;
-  for (const line of raw.split('\n')) {
-    const head = /^== (\w+)$/.exec(line);
-    if (head) {
-      cur = head[1];
-      out[cur] = '';
-    } else if (cur !== undefined) out[cur] += `${line}\n`;
-  }
-  return out;
-}
 
 /** ktrace event names are the mainline tracepoint names (C identifiers): anything else cannot be a debugfs file of ours */
 export const ktraceNativeName = namePattern('ktrace', /^[a-z0-9_]+$/, 'a tracepoint name of lower-case letters, digits and _, as listed in ktrace/ABI.md');

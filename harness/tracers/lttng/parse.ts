@@ -228,16 +228,4 @@ export function parseStopWarning(text: string): { discardedEvents: number; lostP
   return { discardedEvents, lostPackets };
 }
 
-/** Split "== name" sectioned output (what our own guest commands print) into sections. */
-export function sections(raw: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  let cur: string | undefined;
-  for (const line of raw.split('\n')) {
-    const h = /^== ([a-z0-9-]+)$/.exec(line);
-    if (h) {
-      cur = h[1];
-      out[cur] = '';
-    } else if (cur !== undefined) out[cur] += `${line}\n`;
-  }
-  return out;
-}
+export { sections } from '../../sections.js';

@@ -8,31 +8,36 @@
 // sections the guest would have printed (previous-packets, packets, files), so
 // parseLttngStats reads both the same way. See index.ts (packetDumpLines,
 // trimToNewPackets) for the guest's version and packets.ts for the header layout.
-import { closeSync, openSync, readdirSync, readSync, rmSync, statSync, writeFileSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { closeSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { parsePacketHeaders } from './packets.js';
 
 /** the packed packet header the guest dumps: 11 u64 (packets.ts) */
 const HEADER_BYTES = 88;
 
-function walk(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p));
-    else if (e.isFile()) out.push(p);
-  }
-  return out;
+/** Every file and directory under `dir`, paths sorted. */
+function walk(dir: string): { files: string[]; dirs: string[] } {
+  const files: string[] = [];
+  const dirs: string[] = [];
+  const visit = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = join(d, e.name);
+      if (e.isDirectory()) {
+        dirs.push(p);
+        visit(p);
+      } else if (e.isFile()) files.push(p);
+    }
+  };
+  visit(dir);
+  return { files: files.sort(), dirs };
 }
 
 /** Stream files: under a kernel/ directory, not metadata, not in an index/ directory (the guest's find). */
 function streamFiles(dir: string): string[] {
-  return walk(dir)
-    .filter((f) => {
-      const rel = `/${relative(dir, f)}`;
-      return rel.includes('/kernel/') && !rel.includes('/index/') && !f.endsWith('/metadata');
-    })
-    .sort();
+  return walk(dir).files.filter((f) => {
+    const rel = `/${relative(dir, f)}`;
+    return rel.includes('/kernel/') && !rel.includes('/index/') && basename(f) !== 'metadata';
+  });
 }
 
 /** `packet <stream> <offset> <11 u64>` for every packet of every stream file, as the guest's od walk prints them. */
@@ -47,7 +52,7 @@ export function dumpPackets(dir: string): string {
       while (off < size) {
         const n = readSync(fd, buf, 0, HEADER_BYTES, off);
         const words = Array.from({ length: Math.floor(n / 8) }, (_, i) => buf.readBigUInt64LE(i * 8));
-        lines.push(`packet ${f.slice(f.lastIndexOf('/') + 1)} ${off} ${words.join(' ')}`);
+        lines.push(`packet ${basename(f)} ${off} ${words.join(' ')}`);
         const bits = Number(words[7] ?? 0n);
         if (!(bits > 0)) break;
         off += bits / 8;
@@ -67,32 +72,20 @@ export function dumpPackets(dir: string): string {
 export function trimToNewPackets(dir: string, now: string, previous: string): void {
   const prevMax = new Map<string, number>();
   for (const h of parsePacketHeaders(previous)) prevMax.set(h.stream, Math.max(prevMax.get(h.stream) ?? -1, h.seq));
-  for (const d of walkDirs(dir).filter((d) => d.endsWith('/index'))) rmSync(d, { recursive: true, force: true });
+  for (const d of walk(dir).dirs.filter((d) => basename(d) === 'index')) rmSync(d, { recursive: true, force: true });
   const headers = parsePacketHeaders(now);
   for (const f of streamFiles(dir)) {
-    const stream = f.slice(f.lastIndexOf('/') + 1);
-    const t = prevMax.get(stream) ?? -1;
-    const first = headers.find((h) => h.stream === stream && h.seq > t);
+    const t = prevMax.get(basename(f)) ?? -1;
+    const first = headers.find((h) => h.stream === basename(f) && h.seq > t);
     if (!first) rmSync(f);
     else if (first.offset > 0) writeFileSync(f, readFileSync(f).subarray(first.offset));
   }
 }
 
-function walkDirs(dir: string): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (!e.isDirectory()) continue;
-    const p = join(dir, e.name);
-    out.push(p, ...walkDirs(p));
-  }
-  return out;
-}
-
 /** `<bytes> <path relative to dir>` per file, as the guest's `find -printf '%s %P\n'`. */
 export function listFiles(dir: string): string {
   return walk(dir)
-    .sort()
-    .map((f) => `${statSync(f).size} ${relative(dir, f)}`)
+    .files.map((f) => `${statSync(f).size} ${relative(dir, f)}`)
     .join('\n');
 }
 
