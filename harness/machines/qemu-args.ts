@@ -90,8 +90,8 @@ export function qemuArgs(s: MachineSpec): string[] {
 
 /**
  * What a TCG guest's kernel command line starts with when its vCPUs may run on
- * several host threads (multi-threaded TCG: LAVA's qemu device with no KVM, a TCG
- * lab box, a local guest with tcgThread 'multi'). Multi-threaded TCG can run a
+ * several host threads (multi-threaded TCG: a local guest with tcgThread 'multi';
+ * LAVA's no-KVM qemu device and the test lab box run single-threaded). Multi-threaded TCG can run a
  * stale translated block holding the temporary int3 of a text_poke_bp after the
  * patch is complete, and the guest dies with "Oops: int3" (docs/reliability.md,
  * "TCG oops: root cause"). These words keep the kernel from patching text while a

@@ -3,8 +3,7 @@
 //
 //   flock /tmp/tb-guest.lock npx tsx test/diag/cpu-online-pokes.ts [--boots N] [--single] [--extra w1,w2] [--image KEY] [--out DIR]
 //
-// A multi-threaded TCG guest (qemu-args.ts TCG_CMDLINE: LAVA's qemu device with no
-// KVM, a TCG lab box, tcgThread 'multi') boots with one CPU (maxcpus=1) so the
+// A multi-threaded TCG guest (qemu-args.ts TCG_CMDLINE, tcgThread 'multi') boots with one CPU (maxcpus=1) so the
 // kernel's own boot-time patching (initcalls) cannot race a second vCPU, and the
 // job brings the others online first thing (job.ts onlineCpusLines). That is only
 // a fix if onlining itself does not patch text while the CPU that is already up

@@ -10,7 +10,7 @@
 // only, as test/e2e/lab.e2e.test.ts), 2 vCPUs, 3072 MiB (the lab box's own
 // memory), TCG forced for the local guest. It runs first through the real
 // `bench --machine ssh://root@127.0.0.1:<port>` on a freshly started lab box (the
-// box's kernels get TCG_CMDLINE, as in the lab e2e), the box is stopped, then the
+// box's kernels get TCG_SINGLE_CMDLINE, as in the lab e2e), the box is stopped, then the
 // identical suite runs through `bench` on the local QEMU machine. Strictly one
 // after the other: never two guests at once.
 //
@@ -27,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { stringify } from 'yaml';
 import { bench } from '../../harness/cli/bench.js';
 import { ensureImage } from '../../harness/cli/image.js';
-import { TCG_CMDLINE } from '../../harness/machines/qemu-args.js';
+import { TCG_SINGLE_CMDLINE } from '../../harness/machines/qemu-args.js';
 import { readResultSet } from '../../harness/store/store.js';
 import { startLabBox, type LabBox } from '../labbox/labbox.js';
 
@@ -131,7 +131,7 @@ async function main() {
           bootTimeoutS: 600,
           quiet: FUNCTIONAL_ONLY,
           scratchGiB: SCRATCH_GIB,
-          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240, cmdline: [...TCG_CMDLINE] },
+          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240, cmdline: [...TCG_SINGLE_CMDLINE] },
         },
       }),
     );

@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import { stringify } from 'yaml';
 import { bench } from '../../harness/cli/bench.js';
 import { ensureImage } from '../../harness/cli/image.js';
-import { TCG_CMDLINE } from '../../harness/machines/qemu-args.js';
+import { TCG_SINGLE_CMDLINE } from '../../harness/machines/qemu-args.js';
 import { readResultSet } from '../../harness/store/store.js';
 import { sshArgs, startLabBox, type LabBox } from '../labbox/labbox.js';
 
@@ -41,8 +41,8 @@ describe('lab box over ssh + kexec (QEMU lab box, TCG)', { timeout: 60 * 60 * 10
           quiet: FUNCTIONAL_ONLY,
           scratchGiB: 2,
           // the box's scratch disk is blank until the first boot formats it: named by path.
-          // The box is TCG: its kernels get the command line a local TCG guest gets (qemu-args.ts TCG_CMDLINE)
-          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240, cmdline: [...TCG_CMDLINE] },
+          // The box is single-threaded TCG: its kernels get the command line a local TCG guest gets (qemu-args.ts TCG_SINGLE_CMDLINE)
+          lab: { power: box.powerCommand, console: box.console, identity: box.identity, hostKeyCheck: 'off', scratch: box.disks.scratch, returnTimeoutS: 240, cmdline: [...TCG_SINGLE_CMDLINE] },
         },
         ...extra,
       }),

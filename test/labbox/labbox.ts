@@ -111,7 +111,10 @@ export async function startLabBox(o: LabBoxOptions): Promise<LabBox> {
   };
   const args = [
     '-name', 'tracebench-labbox',
-    '-machine', 'q35,accel=tcg',
+    // one host thread for both vCPUs, as every local TCG guest: multi-threaded TCG races the
+    // tracers' live text patching (setup, teardown) into "Oops: int3" (docs/reliability.md),
+    // which a real box never does, so a lab e2e would fail on the emulation, not the backend
+    '-machine', 'q35', '-accel', 'tcg,thread=single',
     '-cpu', 'max',
     '-smp', String(o.cpus ?? 2),
     '-m', String(o.memoryMiB ?? 3072),
