@@ -110,6 +110,7 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
         ...icountNotes(suite.machine.icount, accel.accel === 'kvm' ? 'KVM' : undefined),
         // what QEMU is given to boot, not what the image offers
         ...(example.kernel === image.pvhKernel ? [PVH_NOTE] : []),
+        ...(example.machineType === 'microvm' ? [MICROVM_NOTE] : []),
       ],
     },
   };
@@ -117,6 +118,9 @@ async function qemuFor(suite: Suite, o: BenchOptions, image: ImageInfo, qemu: st
 
 /** What booting the uncompressed vmlinux through its PVH entry changes (harness/image/pvh-vmlinux). */
 export const PVH_NOTE = 'PVH boot: QEMU enters the uncompressed vmlinux directly (no decompressor under emulation), so the kernel is not relocated: no KASLR, the same text addresses in every boot';
+
+/** What the microvm machine changes for the guest (qemu-args.ts MachineSpec.machineType). */
+export const MICROVM_NOTE = "microvm machine: no PCI bus; the guest's disks and job share are virtio on MMIO (interrupts through the IO-APIC, not MSI-X), so its block path differs from a PCI or NVMe disk's";
 
 /**
  * What the suite's `icount` means for this run's numbers (nothing when it is not set);
@@ -252,7 +256,7 @@ export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<
         // a lab box: what the base OS runs to start a boot (docs/lab.md "One boot")
         process.stdout.write(`${kexecCommand('<share>/kernels/<image>/vmlinuz', '<share>/kernels/<image>/initrd.img', labCmdline(suite.machine.lab, []))}\n`);
       } else if (a['show-command']) {
-        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg'), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
+        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg', suite.machine.cmdline, 'single', suite.machine.icount), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
         process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');
       }
       return;

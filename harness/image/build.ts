@@ -301,6 +301,7 @@ export async function buildImage(opts: BuildOptions): Promise<{ info: ImageInfo;
     initrd: join(final, 'initrd.img'),
     ...(virtioInitrd ? { virtioInitrd: join(final, 'initrd-virtio.img') } : {}),
     ...(pvhKernel ? { pvhKernel: join(final, 'vmlinux-pvh') } : {}),
+    ...(virtioInitrd && /\bvirtio_mmio\b/.test(steps['virtio-initrd']?.modules ?? '') ? { microvm: true } : {}),
     root: join(final, 'root.ext4'),
     kernelRelease: kver,
     kernelConfigHash: configHash,

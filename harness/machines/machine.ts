@@ -21,6 +21,11 @@ export interface BootImage {
    * `kernel` (no decompressor, so no KASLR); lab boxes and LAVA boot `kernel`
    */
   pvhKernel?: string;
+  /**
+   * `virtioInitrd` drives virtio over MMIO, so QEMU can boot the guest as a microvm
+   * (qemu-args.ts MachineSpec.machineType); lab boxes and LAVA boot their own machines
+   */
+  microvm?: boolean;
   /** the ext4 root filesystem image (label tbroot) */
   root: string;
   /** content key of the image (a lab box keeps one prepared root per key) */

@@ -26,7 +26,9 @@ chmod 0755 "$W/init"
 # icount, and tb-init's modprobe of 9p then finds it loaded. Built-in ones print
 # "builtin" and need nothing.
 : > "$W/modules"
-for m in virtio_pci virtio_blk ext4 9pnet_virtio 9p; do
+# virtio_mmio: QEMU's microvm machine has no PCI, its virtio devices sit on MMIO
+# (described in its ACPI tables); a q35 guest loads it and it binds nothing
+for m in virtio_pci virtio_mmio virtio_blk ext4 9pnet_virtio 9p; do
 	modprobe -S "$KVER" --show-depends "$m" || { echo "virtio-initrd: error: no module or built-in $m for $KVER" >&2; exit 1; }
 done | awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | while read -r ko; do
 	name=$(basename "$ko")
