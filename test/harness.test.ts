@@ -129,6 +129,10 @@ describe('guest job', () => {
     const st = parseStatus(ok, parseGuestClock(readFileSync(join(d, 'out/clock'), 'utf8')))!;
     assert.ok(Math.abs(st.start! - Date.now() / 1000) < 60, `${st.start} is now`);
   });
+  test('the scratch disk is mounted without ext4lazyinit: no background zeroing of inode tables during the workloads', () => {
+    const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
+    assert.match(job.files['frag/scratch.sh'], /^mount -t ext4 -o noinit_itable "\$TB_SCRATCH_DEV" \/scratch$/m);
+  });
   test('vanilla runs no tracer fragments', () => {
     const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
     assert.equal(job.needsVerdict, false);
