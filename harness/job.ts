@@ -51,6 +51,8 @@ export interface JobInput {
   faults?: Fault[];
   /** the machine brings output directories back whole (Machine.bulkOutputs): GuestContext.traceToHost */
   traceToHost?: boolean;
+  /** versions the run already recorded (run.ts knownVersions): not asked for again */
+  known?: { tracerVersion: boolean; workloadVersions: string[] };
 }
 
 /** Where try `attempt` of an iteration writes its output. */
@@ -167,7 +169,7 @@ export function buildJob(input: JobInput): JobFiles {
     frag('tracer-collect', driver.collect(o, ctx));
     frag('tracer-teardown', driver.teardown?.(o, ctx) ?? ['true']);
     frag('cpus-off', offlineCpusLines());
-    body.push(`run tracer-version ${B} || true`);
+    if (!input.known?.tracerVersion) body.push(`run tracer-version ${B} || true`);
     body.push(`run tracer-setup ${B} || fail tracer-setup`);
     body.push(`run tracer-armed ${B} || fail tracer-armed`);
     body.push(`wait_verdict ${input.verdictTimeoutS ?? 120}`);
@@ -176,10 +178,11 @@ export function buildJob(input: JobInput): JobFiles {
   // every workload's version in one fragment (a fragment costs ~0.3 s of host time
   // under TCG): a "== <workload>" section each (sections.ts), one that fails does not
   // stop the others
-  body.push(`run workload-versions ${B} || true`);
+  const unversioned = boot.workloads.filter((spec) => !input.known?.workloadVersions.includes(spec.name));
+  if (unversioned.length) body.push(`run workload-versions ${B} || true`);
   frag(
     'workload-versions',
-    boot.workloads.flatMap((spec) => [
+    unversioned.flatMap((spec) => [
       `echo ${shellQuote(`== ${spec.name}`)}`,
       `( ${(input.workloads[spec.name].versionCommands?.(spec.params) ?? ['true']).join('\n')}\n) || true`,
     ]),

@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { compareArmed, describeArmed, expectedNative } from './armed.js';
 import { resolveEvents, type Suite } from './config.js';
-import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles } from './job.js';
+import { attemptDir, buildJob, iterationVerdictFile, WORKLOAD_END_MARK, WORKLOAD_MARK, type JobFiles, type JobInput } from './job.js';
 import { bootQuietness, interference, type CpuSnapshot, type HostSampler } from './machines/interference.js';
 import type { BootImage, BootRequest, BootResult, Machine } from './machines/machine.js';
 import { keyValues } from './machines/ssh-kexec.js';
@@ -322,15 +322,28 @@ export function applyBoot(manifest: Manifest, o: BootOutcome): void {
   manifest.boots.push(o.record);
 }
 
+/**
+ * The versions the manifest already holds for a boot's tracer configuration and
+ * workloads. applyBoot keeps only the first boot's, and every boot of a run boots the
+ * same image (root snapshot=on), so the later boots do not ask again: the queries cost
+ * 0.2-1.2 s of host time per boot under TCG.
+ */
+export function knownVersions(manifest: Manifest, boot: Boot): NonNullable<JobInput['known']> {
+  return {
+    tracerVersion: Boolean(manifest.tracers.find((t) => t.config === boot.config.name)?.version),
+    workloadVersions: manifest.workloads.filter((w) => w.version).map((w) => w.name),
+  };
+}
+
 /** A boot that panicked is run once more (attempt 2); its first attempt is kept, superseded. */
 export const PANIC_RETRIES = 1;
 
 /** The guest job of one planned boot, and the tracer behind it (pure). */
-export function plannedJob(suite: Suite, boot: Boot, o: { noisyRetries: number; attempt?: number; traceToHost?: boolean }) {
+export function plannedJob(suite: Suite, boot: Boot, o: { noisyRetries: number; attempt?: number; traceToHost?: boolean; known?: JobInput['known'] }) {
   const driver = driverFor(boot.config.tracer);
   const options = boot.config.options;
   const events = driver ? resolveEvents(suite.instrumentation, driver.name) : [];
-  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: o.noisyRetries, attempt: o.attempt ?? 1, faults: suite.faults, traceToHost: o.traceToHost });
+  const job = buildJob({ boot, driver, options, events, workloads: workloads as Record<string, Workload>, cpus: suite.machine.cpus, noisyRetries: o.noisyRetries, attempt: o.attempt ?? 1, faults: suite.faults, traceToHost: o.traceToHost, known: o.known });
   return { driver, options, events, job };
 }
 
@@ -352,7 +365,7 @@ export function bootRequestOf(suite: Suite, boot: Boot, image: BootImage, driver
 export async function runBoot(ctx: RunContext, boot: Boot, total: number, attempt = 1): Promise<BootOutcome | undefined> {
   const { suite } = ctx;
   const quiet = suite.machine.quiet;
-  const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, traceToHost: ctx.machine.bulkOutputs ?? false });
+  const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, traceToHost: ctx.machine.bulkOutputs ?? false, known: knownVersions(ctx.manifest, boot) });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
   prepareShare(shareDir, job.files);

@@ -17,7 +17,8 @@ import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
 import { estimatePlan } from '../harness/estimate.js';
 import { plan } from '../harness/plan.js';
-import { iterationSample, parseGuestClock, parseStatus, reduceCollects } from '../harness/run.js';
+import { iterationSample, knownVersions, parseGuestClock, parseStatus, reduceCollects } from '../harness/run.js';
+import type { Manifest } from '../harness/store/schema.js';
 import { appendSample, readSamples } from '../harness/store/store.js';
 import { ftrace, ftraceOptions, parseFtraceStats } from '../harness/tracers/ftrace.js';
 import { workloads } from '../workloads/index.js';
@@ -90,6 +91,23 @@ describe('guest job', () => {
     assert.ok(sh.indexOf('wait_verdict') < sh.indexOf('workload dbench 1'), 'verdict before any workload');
     assert.match(job.files['frag/tracer-setup.sh'], /echo sched:sched_switch >> \/sys\/kernel\/tracing\/set_event/);
     assert.match(job.files['frag/tracer-setup.sh'], /buffer_size_kb/);
+  });
+  test('versions the run already recorded are not asked for again; the first boot asks for all', () => {
+    const ask = (known?: { tracerVersion: boolean; workloadVersions: string[] }) => buildJob({ boot: traced, driver: ftrace, options: ftraceOptions.parse({}), events: [], workloads: wl, cpus: 2, known });
+    const first = ask();
+    assert.match(first.files['job.sh'], /run tracer-version /);
+    assert.match(first.files['job.sh'], /run workload-versions /);
+    const later = ask({ tracerVersion: true, workloadVersions: traced.workloads.map((w) => w.name) });
+    assert.doesNotMatch(later.files['job.sh'], /run tracer-version |run workload-versions /);
+    // a workload whose version the first boot could not read is asked for again, alone
+    const missing = traced.workloads[0].name;
+    const partial = ask({ tracerVersion: false, workloadVersions: traced.workloads.slice(1).map((w) => w.name) });
+    assert.match(partial.files['job.sh'], /run tracer-version /);
+    assert.deepEqual([...partial.files['frag/workload-versions.sh'].matchAll(/^echo '== (.*)'$/gm)].map((x) => x[1]), [missing]);
+    // from a manifest: what applyBoot kept from the first boot
+    const m = { tracers: [{ config: traced.config.name, version: { ftrace: 'x' } }], workloads: [{ name: missing, version: '1' }, { name: 'other' }] } as unknown as Manifest;
+    assert.deepEqual(knownVersions(m, traced), { tracerVersion: true, workloadVersions: [missing] });
+    assert.deepEqual(knownVersions(m, vanilla), { tracerVersion: false, workloadVersions: [missing] });
   });
   test('every workload version comes from one fragment; a workload without setup or teardown gets no fragment for it', async () => {
     const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
@@ -459,8 +477,8 @@ describe('cli', () => {
   test('--dry-run estimates from the workloads without an earlier run, from its boots with one', () => {
     const suite = loadSuite('quick');
     const boots = plan(suite);
-    // 30 s per boot, dbench 10+5 s, tbench 7+5 s, the two loops 5 and 6 s: 68 s x 15 boots
-    assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 17 min for 15 boots, from the workloads' durations/);
+    // 30 s per boot, dbench 12+5 s, tbench 9+5 s, the two loops 5 and 6 s: 72 s x 15 boots
+    assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 18 min for 15 boots, from the workloads' durations/);
     const root = tmp();
     const run = join(root, 'r1');
     mkdirSync(run);
