@@ -477,7 +477,7 @@ describe('cli', () => {
   test('--dry-run estimates from the workloads without an earlier run, from its boots with one', () => {
     const suite = loadSuite('quick');
     const boots = plan(suite);
-    // 30 s per boot, dbench 12+5 s, tbench 9+5 s, the two loops 5 and 6 s: 72 s x 15 boots
+    // 30 s per boot, dbench 11+5 s, tbench 8+5 s, the two loops 5 and 6 s: 70 s x 15 boots
     assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 18 min for 15 boots, from the workloads' durations/);
     const root = tmp();
     const run = join(root, 'r1');

@@ -33,8 +33,8 @@ export interface MachineSpec {
   /**
    * The QEMU machine (default 'q35'). 'microvm' has no PCI bus, no ACPI PCI scan and
    * firmware that only loads the kernel: its virtio devices sit on MMIO. Under TCG it
-   * reached the guest's init ~1.5 s sooner than q35 (README.md, "The guest
-   * image"). The guest's drivers see virtio-mmio instead of virtio-pci.
+   * reached the guest's init 1-2 s sooner than q35 (README.md, "The guest image").
+   * The guest's drivers see virtio-mmio instead of virtio-pci, in the same order.
    */
   machineType?: 'q35' | 'microvm';
   /** a QMP socket (KVM: the vCPU thread ids for pinning, qmp.ts) */
