@@ -10,7 +10,8 @@ import { incompleteBeta, studentTTwoSidedP, welchTTest } from '../harness/stats/
 import { mannWhitneyU } from '../harness/stats/mann-whitney.js';
 import { madOutliers, modifiedZScores } from '../harness/stats/mad.js';
 import { readResultSet } from '../harness/store/store.js';
-import { summarize } from '../harness/stats/summary.js';
+import { familyLevel, summarize } from '../harness/stats/summary.js';
+import { gaussian } from '../harness/stats/coverage.js';
 import { adaptiveDecision } from '../harness/stats/adaptive.js';
 import { syntheticRun } from './fixtures/compare/synthetic.js';
 
@@ -322,6 +323,37 @@ describe('summarize: A/A control, minimum detectable slowdown, implausible speed
     assert.equal(s.trust.ok, false);
     assert.equal(s.trust.reasons.length, 2);
     assert.match(s.trust.reasons[0]!, /A\/A control vanilla-aa differs from vanilla on dbench/);
+    // two A/A comparisons (dbench, tbench): each read at 97.5 % for the verdict
+    assert.ok(s.aa.every((a) => a.comparisons === 2 && a.familyLevel === 0.975 && a.distrusts === true));
+    assert.match(s.trust.reasons[0]!, /its 97\.5 % \(Bonferroni over 2 A\/A comparisons\) interval excludes 0/);
+  });
+  it('the run-wide A/A verdict errs on a healthy run at most 5 % of the time; per comparison at 95 % it would err 13-14 % of the time with four (simulated)', () => {
+    // four A/A comparisons (the quick suite: dbench, tbench, two loops), 3 boots per side,
+    // log-normal boots, no true difference: how often does at least one interval exclude 0?
+    const z = gaussian(mulberry32(20261201));
+    const reps = 4000;
+    for (const cv of [0.01, 0.05, 0.3]) {
+      const sd = Math.sqrt(Math.log(1 + cv * cv));
+      let family = 0;
+      let each = 0;
+      for (let r = 0; r < reps; r++) {
+        let anyFamily = false;
+        let anyEach = false;
+        for (let k = 0; k < 4; k++) {
+          const draw = () => Array.from({ length: 3 }, () => Math.exp(sd * z()));
+          const [a, b] = [draw(), draw()];
+          const f = slowdownInterval(a, b, 'higher', familyLevel(0.95, 4));
+          if (excludesZero(f.lo, f.hi)) anyFamily = true;
+          const i = slowdownInterval(a, b, 'higher', 0.95);
+          if (excludesZero(i.lo, i.hi)) anyEach = true;
+        }
+        if (anyFamily) family++;
+        if (anyEach) each++;
+      }
+      // one-sided 99.9 % binomial allowance at 4,000 replications: 5 % + 3.09 x 0.34 pp
+      assert.ok(family / reps <= 0.05 + 3.09 * Math.sqrt((0.05 * 0.95) / reps), `CV ${cv}: ${((100 * family) / reps).toFixed(1)} % of healthy runs distrusted`);
+      assert.ok(each / reps > 0.12, `CV ${cv}: per-comparison 95 % flags ${((100 * each) / reps).toFixed(1)} % of healthy runs`);
+    }
   });
 });
 

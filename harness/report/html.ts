@@ -4,7 +4,7 @@
 // a forest plot of every slowdown, what the run can resolve, and how quiet the
 // host was; then the details the seed thread asked every benchmark to state:
 // versions, the armed instrumentation set, runtime options, hardware.
-import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
+import { aaVerdictText, PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import { renderCharts, type RenderedChart } from './charts.js';
 import {
@@ -215,8 +215,8 @@ function resolutionSection(summary: RunSummary): string {
       summary.aa.map((a) => [
         esc(a.config), esc(a.workload),
         a.lo === null || a.hi === null ? `${a.slowdown === null ? '' : `${fmtPct(a.slowdown)}, `}no interval: insufficient data` : `${fmtPct(a.slowdown)} ${esc(fmtInterval(a.lo, a.hi))}`,
-        a.significant === null ? 'insufficient data' : a.significant ? '<strong>differs: the run cannot be trusted</strong>' : 'within chance',
-      ]), { id: 'aa', cls: (i) => (summary.aa[i]!.significant ? 'bad' : '') }));
+        a.significant === null ? 'insufficient data' : a.distrusts ? '<strong>differs: the run cannot be trusted</strong>' : a.significant ? esc(aaVerdictText(a).replace(/^ — /, '')) : 'within chance',
+      ]), { id: 'aa', cls: (i) => (summary.aa[i]!.distrusts ? 'bad' : '') }));
   } else parts.push('<p class="muted">No A/A control (a second vanilla configuration) in this run: its noise floor is the minimum detectable slowdown alone.</p>');
   return parts.join('\n');
 }

@@ -4,7 +4,7 @@
 // its 95 % interval and verdict, the A/A control and the run's minimum
 // detectable slowdown, and the trace volume under it.
 import { completeness } from './completeness.js';
-import { PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
+import { aaVerdictText, PUBLISHED_REFERENCE, type CellSummary, type RunSummary } from '../stats/summary.js';
 import type { ResultSet } from '../store/store.js';
 import {
   deviceLines, EMULATION_NOTICE, fmtCentre, fmtFlag, fmtNum, fmtP, fmtPct, kernelLine, primaryCells, workloadLabel,
@@ -124,7 +124,7 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
       }
       for (const a of summary.aa.filter((x) => x.kernel === kernel && x.workload === workload)) {
         const iv = a.lo === null || a.hi === null ? 'insufficient data' : `[${(a.lo * 100).toFixed(1)}, ${(a.hi * 100).toFixed(1)}]`;
-        out.push(`  A/A control ${a.config} vs vanilla: ${fmtPct(a.slowdown)} ${iv}${a.significant ? ' — DIFFERS: the run cannot be trusted' : ''}`);
+        out.push(`  A/A control ${a.config} vs vanilla: ${fmtPct(a.slowdown)} ${iv}${aaVerdictText(a)}`);
       }
       const flags = cells.flatMap((c) => c.flags.map((f) => fmtFlag(c, f)));
       for (const f of flags) out.push(`  flag: ${f}`);

@@ -190,8 +190,18 @@ export interface AaResult {
   slowdown: number | null;
   lo: number | null;
   hi: number | null;
-  /** the A/A interval excludes 0: the run's boots differ by more than chance */
+  /** the 95 % A/A interval excludes 0 (shown; one of `comparisons` such tests) */
   significant: boolean | null;
+  /**
+   * the run's boots differ by more than chance: the A/A interval at `familyLevel`
+   * excludes 0. A run makes one A/A comparison per kernel and workload, each at 95 %:
+   * with four (the quick suite) a healthy run was called untrusted in 13-14 % of
+   * simulated runs (3 boots per side; up to 1 - 0.95^4 = 19 %), so the verdict uses
+   * Bonferroni's level 1 - 0.05/comparisons: 2.5-3.3 % (test/stats.test.ts).
+   */
+  distrusts: boolean | null;
+  familyLevel: number;
+  comparisons: number;
 }
 
 /**
@@ -503,14 +513,24 @@ function methodText(cells: CellSummary[]): string {
   return across.length === 0 ? INTERVAL_METHOD : `${INTERVAL_METHOD}; ${acrossDevicesMethod(across)}`;
 }
 
+/** Bonferroni: the level at which each of `comparisons` intervals is read so that all of them together err at most 1 - level. */
+export const familyLevel = (level: number, comparisons: number) => 1 - (1 - level) / Math.max(1, comparisons);
+
 function aaResults(cells: CellSummary[]): AaResult[] {
-  return primaryOf(cells)
-    .filter((c) => c.aaControl && !c.noBaseline)
-    .map((c) => ({
+  const controls = primaryOf(cells).filter((c) => c.aaControl && !c.noBaseline);
+  const level = familyLevel(CI_LEVEL, controls.length);
+  return controls.map((c) => {
+    const base = cells.find((b) => b.key === c.vsBaseline?.baselineKey);
+    const wide = base && c.vsBaseline ? slowdownAcrossDevices(base.units, c.units, c.better, level) : null;
+    return {
       kernel: c.kernel, workload: c.workload, metric: c.metric, config: c.config,
       slowdown: c.vsBaseline?.slowdown.point ?? null, lo: c.vsBaseline?.slowdown.lo ?? null, hi: c.vsBaseline?.slowdown.hi ?? null,
       significant: c.vsBaseline?.significant ?? null,
-    }));
+      distrusts: wide ? excludesZero(wide.lo, wide.hi) : null,
+      familyLevel: level,
+      comparisons: controls.length,
+    };
+  });
 }
 
 /**
@@ -535,11 +555,24 @@ function judgeSpeedups(cells: CellSummary[], mds: MinimumDetectable[], aa: AaRes
   }
 }
 
+/** "98.75 % (Bonferroni over 4 A/A comparisons)", or "95 %" for a run with one */
+export function aaLevelText(a: Pick<AaResult, 'familyLevel' | 'comparisons'>): string {
+  const pct = `${+(a.familyLevel * 100).toFixed(2)} %`;
+  return a.comparisons > 1 ? `${pct} (Bonferroni over ${a.comparisons} A/A comparisons)` : pct;
+}
+
+/** What a report says after an A/A interval: nothing within chance, else whether the run is distrusted. */
+export function aaVerdictText(a: AaResult): string {
+  if (a.distrusts) return ' — DIFFERS: the run cannot be trusted';
+  if (a.significant) return ` — outside its 95 % interval, but within chance over the run's ${a.comparisons} A/A comparisons (its ${+(a.familyLevel * 100).toFixed(2)} % interval, Bonferroni, includes 0)`;
+  return '';
+}
+
 function trustOf(aa: AaResult[]): { ok: boolean; reasons: string[] } {
   const pct = (x: number | null) => (x === null ? '?' : `${(x * 100).toFixed(1)} %`);
   const reasons = aa
-    .filter((x) => x.significant === true)
-    .map((x) => `A/A control ${x.config} differs from vanilla on ${x.workload} (kernel ${x.kernel}): ${pct(x.slowdown)}, 95 % interval [${pct(x.lo)}, ${pct(x.hi)}] excludes 0 — the boots differ by more than chance, so differences between tracers are not measurements of the tracers`);
+    .filter((x) => x.distrusts === true)
+    .map((x) => `A/A control ${x.config} differs from vanilla on ${x.workload} (kernel ${x.kernel}): ${pct(x.slowdown)}, 95 % interval [${pct(x.lo)}, ${pct(x.hi)}]; its ${aaLevelText(x)} interval excludes 0 — the boots differ by more than chance, so differences between tracers are not measurements of the tracers`);
   return { ok: reasons.length === 0, reasons };
 }
 
