@@ -273,6 +273,14 @@ describe('qemu argv', () => {
     const pvh = m.spec({ ...req, image: { ...req.image, pvhKernel: '/vmlinux-pvh' } });
     assert.equal(qemuArgs(pvh)[qemuArgs(pvh).indexOf('-kernel') + 1], '/vmlinux-pvh');
   });
+  test('a microvm only for a TCG guest under icount whose image can drive it; q35 on the host clock (no HPET to calibrate the TSC) and under KVM', () => {
+    const req = { name: 'n', image: { kernel: '/k', initrd: '/i', root: '/r', microvm: true }, extraCmdline: [], cpus: 2, memoryMiB: 2048, jobDir: '/j' };
+    const on = (o: { accel: 'kvm' | 'tcg'; icount?: number }, r = req) => new QemuMachine({ scratchDir: '/tmp', ...o }).spec(r).machineType;
+    assert.equal(on({ accel: 'tcg', icount: 3 }), 'microvm');
+    assert.equal(on({ accel: 'tcg' }), undefined);
+    assert.equal(on({ accel: 'kvm', icount: 3 }), undefined);
+    assert.equal(on({ accel: 'tcg', icount: 3 }, { ...req, image: { ...req.image, microvm: false } }), undefined);
+  });
   test('machine.cmdline is checked at load time: one word each, never isolcpus= or nohz_full=', () => {
     const suite = (cmdline: unknown) => {
       const file = join(tmp(), 'suite.yaml');

@@ -35,6 +35,7 @@ export interface MachineSpec {
    * firmware that only loads the kernel: its virtio devices sit on MMIO. Under TCG it
    * reached the guest's init 1-2 s sooner than q35 (README.md, "The guest image").
    * The guest's drivers see virtio-mmio instead of virtio-pci, in the same order.
+   * QemuMachine asks for it only under icount (qemu.ts: the TSC calibration).
    */
   machineType?: 'q35' | 'microvm';
   /** a QMP socket (KVM: the vCPU thread ids for pinning, qmp.ts) */
