@@ -555,16 +555,17 @@ function judgeSpeedups(cells: CellSummary[], mds: MinimumDetectable[], aa: AaRes
   }
 }
 
+const levelPct = (a: Pick<AaResult, 'familyLevel'>) => `${+(a.familyLevel * 100).toFixed(2)} %`;
+
 /** "98.75 % (Bonferroni over 4 A/A comparisons)", or "95 %" for a run with one */
 export function aaLevelText(a: Pick<AaResult, 'familyLevel' | 'comparisons'>): string {
-  const pct = `${+(a.familyLevel * 100).toFixed(2)} %`;
-  return a.comparisons > 1 ? `${pct} (Bonferroni over ${a.comparisons} A/A comparisons)` : pct;
+  return a.comparisons > 1 ? `${levelPct(a)} (Bonferroni over ${a.comparisons} A/A comparisons)` : levelPct(a);
 }
 
 /** What a report says after an A/A interval: nothing within chance, else whether the run is distrusted. */
 export function aaVerdictText(a: AaResult): string {
   if (a.distrusts) return ' — DIFFERS: the run cannot be trusted';
-  if (a.significant) return ` — outside its 95 % interval, but within chance over the run's ${a.comparisons} A/A comparisons (its ${+(a.familyLevel * 100).toFixed(2)} % interval, Bonferroni, includes 0)`;
+  if (a.significant) return ` — outside its 95 % interval, but within chance over the run's ${a.comparisons} A/A comparisons (its ${levelPct(a)} interval, Bonferroni, includes 0)`;
   return '';
 }
 
