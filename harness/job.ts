@@ -161,7 +161,6 @@ export function buildJob(input: JobInput): JobFiles {
   ]);
 
   if (driver) {
-    frag('tracer-version', driver.versionCommands(o));
     frag('tracer-setup', driver.setup(events, o, ctx));
     frag('tracer-armed', driver.armedCommands(o));
     frag('tracer-start', driver.start(o, ctx));
@@ -169,7 +168,10 @@ export function buildJob(input: JobInput): JobFiles {
     frag('tracer-collect', driver.collect(o, ctx));
     frag('tracer-teardown', driver.teardown?.(o, ctx) ?? ['true']);
     frag('cpus-off', offlineCpusLines());
-    if (!input.known?.tracerVersion) body.push(`run tracer-version ${B} || true`);
+    if (!input.known?.tracerVersion) {
+      frag('tracer-version', driver.versionCommands(o));
+      body.push(`run tracer-version ${B} || true`);
+    }
     body.push(`run tracer-setup ${B} || fail tracer-setup`);
     body.push(`run tracer-armed ${B} || fail tracer-armed`);
     body.push(`wait_verdict ${input.verdictTimeoutS ?? 120}`);
@@ -179,14 +181,16 @@ export function buildJob(input: JobInput): JobFiles {
   // under TCG): a "== <workload>" section each (sections.ts), one that fails does not
   // stop the others
   const unversioned = boot.workloads.filter((spec) => !input.known?.workloadVersions.includes(spec.name));
-  if (unversioned.length) body.push(`run workload-versions ${B} || true`);
-  frag(
-    'workload-versions',
-    unversioned.flatMap((spec) => [
-      `echo ${shellQuote(`== ${spec.name}`)}`,
-      `( ${(input.workloads[spec.name].versionCommands?.(spec.params) ?? ['true']).join('\n')}\n) || true`,
-    ]),
-  );
+  if (unversioned.length) {
+    frag(
+      'workload-versions',
+      unversioned.flatMap((spec) => [
+        `echo ${shellQuote(`== ${spec.name}`)}`,
+        `( ${(input.workloads[spec.name].versionCommands?.(spec.params) ?? ['true']).join('\n')}\n) || true`,
+      ]),
+    );
+    body.push(`run workload-versions ${B} || true`);
+  }
 
   for (const spec of boot.workloads) {
     const wl = input.workloads[spec.name];

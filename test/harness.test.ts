@@ -99,6 +99,7 @@ describe('guest job', () => {
     assert.match(first.files['job.sh'], /run workload-versions /);
     const later = ask({ tracerVersion: true, workloadVersions: traced.workloads.map((w) => w.name) });
     assert.doesNotMatch(later.files['job.sh'], /run tracer-version |run workload-versions /);
+    assert.ok(!('frag/tracer-version.sh' in later.files) && !('frag/workload-versions.sh' in later.files), 'no fragment that nothing runs');
     // a workload whose version the first boot could not read is asked for again, alone
     const missing = traced.workloads[0].name;
     const partial = ask({ tracerVersion: false, workloadVersions: traced.workloads.slice(1).map((w) => w.name) });

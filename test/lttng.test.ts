@@ -37,8 +37,8 @@ import {
   parseMiSession,
   parseStopWarning,
   parseTraceFiles,
-  sections,
 } from '../harness/tracers/lttng/parse.js';
+import { sections } from '../harness/sections.js';
 
 const FX = join(import.meta.dirname, 'fixtures', 'lttng');
 const fx = (name: string) => readFileSync(join(FX, name), 'utf8');

@@ -14,7 +14,7 @@ import { labMachine } from '../machines/index.js';
 import { LavaMachine } from '../machines/lava.js';
 import { kexecCommand, labCmdline } from '../machines/ssh-kexec.js';
 import { localHostFacts, methodologyWarnings } from '../machines/host-facts.js';
-import { baseCmdline, qemuArgs } from '../machines/qemu-args.js';
+import { qemuArgs } from '../machines/qemu-args.js';
 import { plan, type Boot } from '../plan.js';
 import { hostLoadNow, QUIET } from '../machines/interference.js';
 import { estimatePlan } from '../estimate.js';
@@ -256,7 +256,11 @@ export const benchCommandWith = (overrides: BenchOverrides = {}): CommandModule<
         // a lab box: what the base OS runs to start a boot (docs/lab.md "One boot")
         process.stdout.write(`${kexecCommand('<share>/kernels/<image>/vmlinuz', '<share>/kernels/<image>/initrd.img', labCmdline(suite.machine.lab, []))}\n`);
       } else if (a['show-command']) {
-        const spec = { accel: 'tcg' as const, cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', cmdline: baseCmdline('tcg', suite.machine.cmdline, 'single', suite.machine.icount), rootImage: '<image>/root.ext4', scratchImage: '<scratch>.img', shareDir: '<results>/raw/<boot>', name: 'tracebench-<boot>' };
+        // the spec QemuMachine builds for a boot, on an image not built yet (its PVH vmlinux,
+        // virtio initramfs and microvm are only known once it is)
+        const machine = new QemuMachine({ accel: 'tcg', scratchDir: scratchDir(), cmdline: suite.machine.cmdline, icount: suite.machine.icount });
+        const image = { kernel: '<image>/vmlinuz', initrd: '<image>/initrd.img', root: '<image>/root.ext4' };
+        const spec = machine.spec({ name: 'tracebench-<boot>', image, extraCmdline: [], cpus: suite.machine.cpus, memoryMiB: suite.machine.memoryMiB, jobDir: '<results>/raw/<boot>' }, '<scratch>.img');
         process.stdout.write(['qemu-system-x86_64', ...qemuArgs(spec)].map((w) => (/^[\w@%+=:,./<>-]+$/.test(w) ? w : `'${w}'`)).join(' ') + '\n');
       }
       return;

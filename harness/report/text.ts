@@ -124,7 +124,8 @@ export function renderText(summary: RunSummary, rs: ResultSet): string {
       }
       for (const a of summary.aa.filter((x) => x.kernel === kernel && x.workload === workload)) {
         const iv = a.lo === null || a.hi === null ? 'insufficient data' : `[${(a.lo * 100).toFixed(1)}, ${(a.hi * 100).toFixed(1)}]`;
-        out.push(`  A/A control ${a.config} vs vanilla: ${fmtPct(a.slowdown)} ${iv}${aaVerdictText(a)}`);
+        const verdict = aaVerdictText(a);
+        out.push(`  A/A control ${a.config} vs vanilla: ${fmtPct(a.slowdown)} ${iv}${verdict ? ` — ${verdict}` : ''}`);
       }
       const flags = cells.flatMap((c) => c.flags.map((f) => fmtFlag(c, f)));
       for (const f of flags) out.push(`  flag: ${f}`);

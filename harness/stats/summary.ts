@@ -562,10 +562,10 @@ export function aaLevelText(a: Pick<AaResult, 'familyLevel' | 'comparisons'>): s
   return a.comparisons > 1 ? `${levelPct(a)} (Bonferroni over ${a.comparisons} A/A comparisons)` : levelPct(a);
 }
 
-/** What a report says after an A/A interval: nothing within chance, else whether the run is distrusted. */
+/** What a report says of an A/A interval that excludes 0 ('' within chance): whether the run is distrusted. */
 export function aaVerdictText(a: AaResult): string {
-  if (a.distrusts) return ' — DIFFERS: the run cannot be trusted';
-  if (a.significant) return ` — outside its 95 % interval, but within chance over the run's ${a.comparisons} A/A comparisons (its ${levelPct(a)} interval, Bonferroni, includes 0)`;
+  if (a.distrusts) return 'DIFFERS: the run cannot be trusted';
+  if (a.significant) return `outside its 95 % interval, but within chance over the run's ${a.comparisons} A/A comparisons (its ${levelPct(a)} interval, Bonferroni, includes 0)`;
   return '';
 }
 

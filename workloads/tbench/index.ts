@@ -26,7 +26,7 @@ export const tbench: Workload<TbenchParams> = {
   name: 'tbench',
   description: 'tbench 4.0 over loopback against tbench_srv (throughput in MB/s)',
   params: tbenchParams,
-  setup: (p: TbenchParams): string[] => [
+  setup: (): string[] => [
     `tbench_srv > ${LOG_FILE} 2>&1 &`,
     `echo $! > ${PID_FILE}`,
     `i=0; while ! grep -q '${LISTEN_PATTERN}' /proc/net/tcp; do ` +

@@ -53,9 +53,9 @@ import {
   parseMiSession,
   parseStopWarning,
   parseTraceFiles,
-  sections,
   type MiChannel,
 } from './parse.js';
+import { sections } from '../../sections.js';
 
 export const SESSION = 'tb';
 export const CHANNEL = 'tbchan';

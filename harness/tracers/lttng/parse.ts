@@ -228,4 +228,3 @@ export function parseStopWarning(text: string): { discardedEvents: number; lostP
   return { discardedEvents, lostPackets };
 }
 
-export { sections } from '../../sections.js';
