@@ -231,11 +231,13 @@ class InterferenceWatch {
 }
 
 
-/** Writes the job files into a fresh share directory (a resumed boot starts from an empty one). */
-export function prepareShare(shareDir: string, files: Record<string, string>): void {
+/** Writes the job files and directories into a fresh share directory (a resumed boot starts from an empty one). */
+export function prepareShare(shareDir: string, job: Pick<JobFiles, 'files' | 'dirs'>): void {
+  const { files, dirs } = job;
   rmSync(shareDir, { recursive: true, force: true });
   mkdirSync(join(shareDir, 'ctl'), { recursive: true });
   mkdirSync(join(shareDir, 'out'), { recursive: true });
+  for (const d of dirs) mkdirSync(join(shareDir, d), { recursive: true });
   for (const [rel, content] of Object.entries(files)) {
     mkdirSync(dirname(join(shareDir, rel)), { recursive: true });
     writeFileSync(join(shareDir, rel), content);
@@ -368,7 +370,7 @@ export async function runBoot(ctx: RunContext, boot: Boot, total: number, attemp
   const { driver, options, events, job } = plannedJob(suite, boot, { noisyRetries: ctx.machine.measuresInterference ? quiet.retries : 0, attempt, traceToHost: ctx.machine.bulkOutputs ?? false, known: knownVersions(ctx.manifest, boot) });
   const rawRel = join('raw', attempt > 1 ? `${boot.id}-try${attempt}` : boot.id);
   const shareDir = join(ctx.outDir, rawRel);
-  prepareShare(shareDir, job.files);
+  prepareShare(shareDir, job);
   let verdict: Verdict | undefined;
   const watch = new InterferenceWatch(shareDir, job.iterations, quiet);
   const req: BootRequest = {

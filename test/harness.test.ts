@@ -17,7 +17,7 @@ import { classify, QemuMachine } from '../harness/machines/qemu.js';
 import { qemuArgs, quoteOptarg, kernelWord, baseCmdline } from '../harness/machines/qemu-args.js';
 import { estimatePlan } from '../harness/estimate.js';
 import { plan } from '../harness/plan.js';
-import { iterationSample, knownVersions, parseGuestClock, parseStatus, reduceCollects } from '../harness/run.js';
+import { iterationSample, knownVersions, parseGuestClock, parseStatus, prepareShare, reduceCollects } from '../harness/run.js';
 import type { Manifest } from '../harness/store/schema.js';
 import { appendSample, readSamples } from '../harness/store/store.js';
 import { ftrace, ftraceOptions, parseFtraceStats } from '../harness/tracers/ftrace.js';
@@ -109,6 +109,17 @@ describe('guest job', () => {
     const m = { tracers: [{ config: traced.config.name, version: { ftrace: 'x' } }], workloads: [{ name: missing, version: '1' }, { name: 'other' }] } as unknown as Manifest;
     assert.deepEqual(knownVersions(m, traced), { tracerVersion: true, workloadVersions: [missing] });
     assert.deepEqual(knownVersions(m, vanilla), { tracerVersion: false, workloadVersions: [missing] });
+  });
+  test('the host creates every directory the fragments write to: the guest then runs no mkdir for them', () => {
+    const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });
+    const d = tmp();
+    prepareShare(d, job);
+    for (const it of job.iterations) assert.ok(existsSync(join(d, it.dir)), it.dir);
+    assert.ok(existsSync(join(d, 'out/boot')));
+    // every directory `run` is given exists, so its `[ -d ] || mkdir -p` never forks
+    for (const [, dir] of job.files['job.sh'].matchAll(/\brun \S+ \$TB\/(out\/[\w-]+(?:\/iter-\d+)?)\b/g)) assert.ok(existsSync(join(d, dir!)), dir);
+    // a retried try's directory is not known in advance: the job still makes it
+    assert.match(job.files['job.sh'], /\[ -d "\$2" \] \|\| mkdir -p "\$2"/);
   });
   test('every workload version comes from one fragment; a workload without setup or teardown gets no fragment for it', async () => {
     const job = buildJob({ boot: vanilla, driver: null, options: {}, events: [], workloads: wl, cpus: 2 });

@@ -260,7 +260,7 @@ describe('guest commands', () => {
     const p = tb.params.parse({});
     const setup = tb.setup!(p, ctx).join('\n');
     assert.match(setup, /tbench_srv .*&/);
-    assert.match(setup, /:1B5B 00000000:0000 0A/);
+    assert.match(setup, /:1B5B\/00000000:0000\/0A/);
     assert.match(setup, /\/proc\/net\/tcp/);
     const pid = /> (\/tmp\/\S+\.pid)/.exec(setup)![1]!;
     assert.match(tb.teardown!(p, ctx).join('\n'), new RegExp(`kill "\\$\\(cat ${pid}\\)"`));

@@ -92,7 +92,7 @@ export async function lavaJobs(o: LavaJobsOptions): Promise<string[]> {
   for (const boot of plan(suite)) {
     const { driver, options, job: files } = plannedJob(suite, boot, { noisyRetries: 0 });
     const share = join(out, 'boots', boot.id);
-    prepareShare(share, files.files);
+    prepareShare(share, files);
     const stage = join(share, 'lava-stage');
     stageJob(share, stage);
     const disk = await jobDiskArtifact(stage, join(art, boot.id, o.deviceType === 'qemu' ? 'job.ext4.gz' : 'job.tar.gz'), o.deviceType);

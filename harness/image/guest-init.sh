@@ -5,20 +5,28 @@
 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 HOME=/root
 export PATH HOME
-mount -t proc proc /proc
-mount -t sysfs sysfs /sys
-mount -t devtmpfs devtmpfs /dev 2>/dev/null
-mkdir -p /dev/pts /dev/shm
-mount -t devpts devpts /dev/pts
-mount -t tmpfs -o mode=1777 tmpfs /dev/shm
-# the root filesystem is read-only: everything that must be writable is tmpfs
-for d in /tmp /run /var/tmp /var/log /var/lib/lttng /root /tb-trace; do
-  mount -t tmpfs -o mode=0755 tmpfs "$d" 2>/dev/null
-done
-chmod 1777 /tmp /var/tmp
+# One mount(8) for all of them: under TCG every exec costs 0.03-0.1 s of host time, and
+# fifteen mounts were ~0.7 s of each boot. libmount cannot parse a pipe, so the table
+# goes to the one writable place there is yet (devtmpfs), written with shell builtins.
+# The root filesystem is read-only: everything that must be writable is tmpfs.
+while IFS= read -r l; do echo "$l"; done > /dev/.tb-fstab <<'EOF'
+proc /proc proc defaults 0 0
+sysfs /sys sysfs defaults 0 0
+devtmpfs /dev devtmpfs defaults 0 0
+devpts /dev/pts devpts X-mount.mkdir 0 0
+tmpfs /dev/shm tmpfs mode=1777,X-mount.mkdir 0 0
+tmpfs /tmp tmpfs mode=1777 0 0
+tmpfs /run tmpfs mode=0755 0 0
+tmpfs /var/tmp tmpfs mode=1777 0 0
+tmpfs /var/log tmpfs mode=0755 0 0
+tmpfs /var/lib/lttng tmpfs mode=0755 0 0
+tmpfs /root tmpfs mode=0755 0 0
+tmpfs /tb-trace tmpfs mode=0755 0 0
+debugfs /sys/kernel/debug debugfs defaults 0 0
+tracefs /sys/kernel/tracing tracefs defaults 0 0
+EOF
+mount -a -T /dev/.tb-fstab
 mkdir -p /run/lock
-mount -t debugfs debugfs /sys/kernel/debug
-mount -t tracefs tracefs /sys/kernel/tracing
 ip link set lo up
 # builtins where a command would do: under TCG a fork and an exec cost ~0.05-0.1 s
 read up _ < /proc/uptime
