@@ -9,11 +9,12 @@ import { readManifest } from './store/store.js';
 import type { Manifest } from './store/schema.js';
 
 /**
- * Seconds a boot takes before its first workload and after its last, when no run
- * has measured it: 15–30 s from QEMU start to the first workload under TCG on this
- * project's 2-core machine (README), plus tracer setup and teardown.
+ * Seconds a boot takes outside its workloads, when no run has measured it: the quick
+ * suite's boots under TCG on this project's 2-core machine spent 9-25 s there (vanilla
+ * to LTTng, mean ~14: README), from QEMU start to the first workload, the tracer's
+ * setup, start, stop and collect, and the power-off.
  */
-const BOOT_OVERHEAD_S = 30;
+const BOOT_OVERHEAD_S = 15;
 /** per-iteration cost of workloads that do not run for a fixed time: measured under TCG (README) */
 const UNTIMED_ITERATION_S: Record<string, number> = { kernbench: 60, 'syscall-loop': 5, 'pipe-pingpong': 6 };
 
@@ -61,6 +62,6 @@ export function estimatePlan(suite: Suite, boots: Boot[], resultsRoot: string): 
   const adaptive = suite.adaptive ? `; adaptive sampling may add rounds up to ${suite.adaptive.maxRounds} (capped at ${suite.adaptive.maxMinutes} min)` : '';
   const source = last
     ? `from ${finished.length} measured boots of run ${last.runId} (${last.accelerator === 'tcg' ? 'TCG, emulated' : last.accelerator})`
-    : 'from the workloads\' durations and a 30 s boot overhead (no earlier run of this suite to learn from)';
+    : `from the workloads' durations and a ${BOOT_OVERHEAD_S} s boot overhead (no earlier run of this suite to learn from)`;
   return `estimated wall time: ${human(total)} for ${boots.length} boots, ${source}${adaptive}`;
 }

@@ -497,8 +497,8 @@ describe('cli', () => {
   test('--dry-run estimates from the workloads without an earlier run, from its boots with one', () => {
     const suite = loadSuite('quick');
     const boots = plan(suite);
-    // 30 s per boot, dbench 11+5 s, tbench 8+5 s, the two loops 5 and 6 s: 70 s x 15 boots
-    assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 18 min for 15 boots, from the workloads' durations/);
+    // 15 s per boot, dbench 14+5 s, tbench 9+5 s, the two loops 5 and 6 s: 59 s x 15 boots = 14.75 min
+    assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 15 min for 15 boots, from the workloads' durations and a 15 s boot overhead/);
     const root = tmp();
     const run = join(root, 'r1');
     mkdirSync(run);
