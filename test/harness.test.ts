@@ -497,7 +497,7 @@ describe('cli', () => {
   test('--dry-run estimates from the workloads without an earlier run, from its boots with one', () => {
     const suite = loadSuite('quick');
     const boots = plan(suite);
-    // 15 s per boot, dbench 14+5 s, tbench 9+5 s, the two loops 5 and 6 s: 59 s x 15 boots = 14.75 min
+    // 15 s per boot, dbench 15+5 s, tbench 9+5 s, the two loops 5 and 6 s: 60 s x 15 boots = 15 min
     assert.match(estimatePlan(suite, boots, tmp()), /^estimated wall time: 15 min for 15 boots, from the workloads' durations and a 15 s boot overhead/);
     const root = tmp();
     const run = join(root, 'r1');

@@ -263,7 +263,7 @@ describe('guest commands', () => {
     assert.match(setup, /:1B5B\/00000000:0000\/0A/);
     assert.match(setup, /\/proc\/net\/tcp/);
     const pid = /> (\/tmp\/\S+\.pid)/.exec(setup)![1]!;
-    assert.match(tb.teardown!(p, ctx).join('\n'), new RegExp(`kill "\\$\\(cat ${pid}\\)"`));
+    assert.match(tb.teardown!(p, ctx).join('\n'), new RegExp(`read -r p < ${pid}; kill "\\$p"`));
     assert.match(tb.run(p, ctx)[0]!, /\btbench -t 5 -c \S+ 2 127\.0\.0\.1$/);
   });
 

@@ -56,7 +56,8 @@ case "$share" in
   *) false ;;
 esac
 if [ $? = 0 ]; then
-  mkdir -p /tb/out
+  # every machine puts out/ on the share already (prepareShare): no mkdir exec then
+  [ -d /tb/out ] || mkdir -p /tb/out
   # the machine's own preparation (a lab box brings up its NIC for the armed-set handshake)
   [ -f /tb/machine.sh ] && sh /tb/machine.sh > /tb/out/machine.log 2>&1
   sh /tb/job.sh > /tb/out/job.log 2>&1

@@ -192,6 +192,18 @@ export function nativeNames(events: ResolvedEvent[]): string[] {
   return [...new Set(events.flatMap((e) => e.native))].sort();
 }
 
+/**
+ * The previous collect's session listing (the baseline) and this one's, which becomes the
+ * next baseline. Printed with the shell's read and printf, not cat and tee: two execs
+ * less per iteration, ~0.15 s of host time under TCG. A failing \`lttng list\` now fails
+ * the collect (a pipe into tee hid its status).
+ */
+const baselineAndList = (): string[] => [
+  `show() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }`,
+  `echo "== baseline"; show ${STATE}/baseline.xml; echo`,
+  `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
+  `echo "== list"; show ${STATE}/baseline.xml; echo`,
+];
 const snapshotDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng-snapshot`;
 const streamDir = (ctx: GuestContext) => `${ctx.traceDir}/lttng`;
 
@@ -496,8 +508,7 @@ export const lttng: TracerDriver<LttngOptions> = {
         `n=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d | wc -l)`,
         `[ "$n" -eq 1 ] || { echo "lttng: expected one trace chunk archive after lttng rotate, found $n in ${dir}/archives" >&2; exit 1; }`,
         `a=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d)`,
-        `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
-        `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
+        ...baselineAndList(),
         `echo "== files"; find "$a" -type f -printf '%s %P\\n'`,
         countLine('"$a"', ctx),
         `rm -rf ${dir}/archives`,
@@ -508,8 +519,7 @@ export const lttng: TracerDriver<LttngOptions> = {
       `rm -rf ${dir}`,
       // on an active session this flushes the packets being written (flush_empty): the iteration's last packet closes here
       `lttng snapshot record --session ${SESSION} > /dev/null`,
-      `echo "== baseline"; cat ${STATE}/baseline.xml; echo`,
-      `echo "== list"; lttng --mi xml list ${SESSION} | tee ${STATE}/baseline.xml; echo`,
+      ...baselineAndList(),
     ];
     // the host walks the packets, cuts the snapshot and counts it (snapshot-host.ts)
     if (ctx.traceToHost) return [...record, countLine(dir, ctx), `rm -rf ${dir}`];
