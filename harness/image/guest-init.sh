@@ -56,8 +56,7 @@ case "$share" in
   *) false ;;
 esac
 if [ $? = 0 ]; then
-  # every machine puts out/ on the share already (prepareShare): no mkdir exec then
-  [ -d /tb/out ] || mkdir -p /tb/out
+  mkdir -p /tb/out
   # the machine's own preparation (a lab box brings up its NIC for the armed-set handshake)
   [ -f /tb/machine.sh ] && sh /tb/machine.sh > /tb/out/machine.log 2>&1
   sh /tb/job.sh > /tb/out/job.log 2>&1
