@@ -39,11 +39,11 @@ export const tbench: Workload<TbenchParams> = {
     // (net_get_random_once), whose static keys are then switched off from a work item:
     // live kernel text patching, which multi-threaded TCG can race into "Oops: int3"
     // (docs/reliability.md, "TCG oops: root cause"). One connection here, outside every
-    // iteration, and a pause for that work item (it runs within milliseconds), so no
+    // iteration, and a pause for that work item (it runs within milliseconds; 0.1 s), so no
     // workload runs during it. bash's /dev/tcp connects and closes with one process: a
     // one-second tbench did the same in ~1.5 s of host time per boot under TCG.
     `bash -c 'exec 3<>/dev/tcp/127.0.0.1/7003'`,
-    'sleep 0.2',
+    'sleep 0.1',
   ],
   run(p: TbenchParams, _ctx: GuestContext): string[] {
     return [`timeout -k 10 ${dbenchTimeoutS(p.seconds)} tbench -t ${p.seconds} -c ${q(p.loadfile)} ${p.clients} 127.0.0.1`];
