@@ -279,14 +279,14 @@ export function buildJob(input: JobInput): JobFiles {
     '  case "$v" in go*) mark verdict-go ;; *) [ $one_cpu = no ] || run cpus-off $TB/out/boot; run tracer-teardown $TB/out/boot; fail refused ;; esac',
     '}',
     // after a try, the host says whether its own counters saw interference: "repeat" or "keep".
-    // No answer after 1500 polls (30 s and more) keeps the try (a host that does not measure
+    // No answer within 30 s of the guest's clock keeps the try (a host that does not measure
     // never blocks the job). The host answers within milliseconds of the try's end mark, so
     // the polls are short: a vanilla boot asks right after each run, where a traced one
     // first stops and collects.
     'repeat_asked() {',
-    '  n=0',
+    '  read t _ < /proc/uptime; t=$((${t%.*} + 30))',
     '  while [ ! -s "$TB/$1" ]; do',
-    '    n=$((n + 1)); [ $n -gt 1500 ] && return 1',
+    '    read u _ < /proc/uptime; [ ${u%.*} -lt $t ] || return 1',
     '    sleep 0.02',
     '  done',
     '  read v < "$TB/$1"',
