@@ -132,6 +132,9 @@ export function offlineCpusLines(): string[] {
   ];
 }
 
+/** the boot's own fragments (scratch, tracer setup and teardown, versions) write here, relative to the share */
+const BOOT_DIR = 'out/boot';
+
 export function buildJob(input: JobInput): JobFiles {
   const { boot, driver, options: o, events, cpus } = input;
   const ctx = guestContext(cpus, input.traceToHost ?? false);
@@ -142,7 +145,7 @@ export function buildJob(input: JobInput): JobFiles {
     return name;
   };
   const body: string[] = [];
-  const B = `$TB/out/boot`;
+  const B = `$TB/${BOOT_DIR}`;
 
   // only a maxcpus=1 kernel has CPUs to bring online: decided with builtins, since a
   // fragment costs ~0.3 s of host time under TCG even when it does nothing
@@ -276,7 +279,7 @@ export function buildJob(input: JobInput): JobFiles {
     '    sleep 0.1',
     '  done',
     '  read v < $TB/ctl/verdict',
-    '  case "$v" in go*) mark verdict-go ;; *) [ $one_cpu = no ] || run cpus-off $TB/out/boot; run tracer-teardown $TB/out/boot; fail refused ;; esac',
+    `  case "$v" in go*) mark verdict-go ;; *) [ $one_cpu = no ] || run cpus-off ${B}; run tracer-teardown ${B}; fail refused ;; esac`,
     '}',
     // after a try, the host says whether its own counters saw interference: "repeat" or "keep".
     // No answer within 30 s of the guest's clock keeps the try (a host that does not measure
@@ -301,6 +304,6 @@ export function buildJob(input: JobInput): JobFiles {
     '',
   ].join('\n');
 
-  const dirs = ['out/boot', ...boot.workloads.map((w) => `out/${w.name}`), ...iterations.map((i) => i.dir)];
-  return { files, iterations, needsVerdict: driver !== null, dirs };
+  // a workload's own directory (its setup's and teardown's) is every iteration's parent
+  return { files, iterations, needsVerdict: driver !== null, dirs: [BOOT_DIR, ...iterations.map((i) => i.dir)] };
 }

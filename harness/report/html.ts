@@ -215,7 +215,7 @@ function resolutionSection(summary: RunSummary): string {
       summary.aa.map((a) => [
         esc(a.config), esc(a.workload),
         a.lo === null || a.hi === null ? `${a.slowdown === null ? '' : `${fmtPct(a.slowdown)}, `}no interval: insufficient data` : `${fmtPct(a.slowdown)} ${esc(fmtInterval(a.lo, a.hi))}`,
-        a.significant === null ? 'insufficient data' : a.distrusts ? '<strong>differs: the run cannot be trusted</strong>' : a.significant ? esc(aaVerdictText(a)) : 'within chance',
+        a.significant === null ? 'insufficient data' : a.distrusts ? `<strong>${esc(aaVerdictText(a))}</strong>` : esc(aaVerdictText(a) || 'within chance'),
       ]), { id: 'aa', cls: (i) => (summary.aa[i]!.distrusts ? 'bad' : '') }));
   } else parts.push('<p class="muted">No A/A control (a second vanilla configuration) in this run: its noise floor is the minimum detectable slowdown alone.</p>');
   return parts.join('\n');

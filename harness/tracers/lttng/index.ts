@@ -198,7 +198,7 @@ export function nativeNames(events: ResolvedEvent[]): string[] {
  * less per iteration, ~0.15 s of host time under TCG. A failing \`lttng list\` now fails
  * the collect (a pipe into tee hid its status).
  */
-const baselineAndList = (): string[] => [
+const BASELINE_AND_LIST = [
   `show() { while IFS= read -r l || [ -n "$l" ]; do printf '%s\\n' "$l"; done < "$1"; }`,
   `echo "== baseline"; show ${STATE}/baseline.xml; echo`,
   `lttng --mi xml list ${SESSION} > ${STATE}/baseline.xml`,
@@ -508,7 +508,7 @@ export const lttng: TracerDriver<LttngOptions> = {
         `n=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d | wc -l)`,
         `[ "$n" -eq 1 ] || { echo "lttng: expected one trace chunk archive after lttng rotate, found $n in ${dir}/archives" >&2; exit 1; }`,
         `a=$(find ${dir}/archives -mindepth 1 -maxdepth 1 -type d)`,
-        ...baselineAndList(),
+        ...BASELINE_AND_LIST,
         `echo "== files"; find "$a" -type f -printf '%s %P\\n'`,
         countLine('"$a"', ctx),
         `rm -rf ${dir}/archives`,
@@ -519,7 +519,7 @@ export const lttng: TracerDriver<LttngOptions> = {
       `rm -rf ${dir}`,
       // on an active session this flushes the packets being written (flush_empty): the iteration's last packet closes here
       `lttng snapshot record --session ${SESSION} > /dev/null`,
-      ...baselineAndList(),
+      ...BASELINE_AND_LIST,
     ];
     // the host walks the packets, cuts the snapshot and counts it (snapshot-host.ts)
     if (ctx.traceToHost) return [...record, countLine(dir, ctx), `rm -rf ${dir}`];
